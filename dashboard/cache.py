@@ -1,0 +1,61 @@
+"""Every Streamlit cache of the app, in one place.
+
+Caches are keyed on hashable inputs (file paths and modification stamps),
+so an edited dataset is reloaded and a different one never returns stale data.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import streamlit as st
+
+from geodata.assets import install_offline_assets
+from geodata.basemap import BASEMAP_PATH, basemap_geojson
+from geodata.frame import records_to_frame
+from geodata.load import DATASET_DIR, default_dataset_paths, load_records
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+#: Set to a folder of YAML files to map your own data instead of datasets/.
+DATA_DIR_ENV = "CMF_ATLAS_DATA"
+
+
+def dataset_paths() -> tuple[str, ...]:
+    """The dataset files in use: ``$CMF_ATLAS_DATA/*.yaml`` or ``datasets/*.yaml``."""
+    directory = Path(os.environ.get(DATA_DIR_ENV, DATASET_DIR))
+    return tuple(str(p) for p in default_dataset_paths(directory))
+
+
+def _stamps(paths: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple(os.stat(p).st_mtime_ns for p in paths)
+
+
+@st.cache_data(show_spinner="Loading the datasets…")
+def _load_frame(paths: tuple[str, ...], stamps: tuple[int, ...]) -> gpd.GeoDataFrame:
+    return records_to_frame(load_records([Path(p) for p in paths]))
+
+
+def atlas_frame() -> gpd.GeoDataFrame:
+    """All records, validated; raises ``DatasetError`` naming every problem."""
+    paths = dataset_paths()
+    return _load_frame(paths, _stamps(paths))
+
+
+@st.cache_data(show_spinner="Loading the basemap…")
+def _load_basemap(path: str, stamp: int) -> dict[str, Any]:
+    return basemap_geojson(Path(path))
+
+
+def basemap() -> dict[str, Any]:
+    """Provinces and neighbours as GeoJSON (Natural Earth, simplified)."""
+    return _load_basemap(str(BASEMAP_PATH), os.stat(BASEMAP_PATH).st_mtime_ns)
+
+
+@st.cache_resource
+def offline_assets() -> str:
+    """Copy Leaflet into the static folder once per server process."""
+    return str(install_offline_assets(STATIC_DIR))

@@ -1,0 +1,279 @@
+"""Build the folium map: offline basemap, one vectorised layer per record kind.
+
+Each layer is a single ``L.geoJSON`` over a FeatureCollection, not one
+Python object per record, so the map scales to large datasets. Leaflet is
+loaded from the local server (:mod:`geodata.assets`); no CDN, no tiles by
+default. This module builds folium objects and never calls ``st_folium``.
+
+Example
+-------
+>>> from geodata.frame import records_to_frame
+>>> m = build_map(records_to_frame([]), basemap={"type": "FeatureCollection", "features": []})
+>>> "CMF.addBasemap" in m.get_root().render()
+True
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from importlib import resources
+from typing import Any
+
+import folium
+import pandas as pd
+from branca.element import MacroElement, Template
+
+from geodata.assets import leaflet_urls
+from geodata.export import to_geojson
+from geodata.places import CHINA_VIEW_BOUNDS, NAMED_PLACES
+from geodata.schema import (
+    CATEGORIES,
+    DOMAINS,
+    KINDS,
+    LOCATION_PRECISIONS,
+    STATUSES,
+    ZONE_STATUSES,
+)
+from geodata.style import (
+    CLUSTER_RADIUS_PX,
+    FUND_LEGEND_SIZES_BN,
+    FUND_REFERENCE_BN,
+    FUND_REFERENCE_RADIUS_PX,
+    FUND_UNKNOWN_RADIUS_PX,
+    LAYER_COLORS,
+    LAYER_STROKES,
+    ZONE_SIZE_PX,
+    fund_radius_px,
+)
+
+BASEMAP_ATTRIBUTION_HTML = (
+    'Boundaries: <a href="https://www.naturalearthdata.com/" target="_blank" '
+    'rel="noopener noreferrer">Natural Earth</a> (public domain), de facto view'
+)
+RECORDS_ATTRIBUTION_HTML = "Records: CMF Atlas, from cited public sources"
+
+#: Optional online tile layers a user may switch on; none is shown by default.
+ONLINE_TILES: tuple[tuple[str, str], ...] = (
+    ("OpenStreetMap", "OpenStreetMap (online)"),
+    ("OpenTopoMap", "OpenTopoMap (online)"),
+)
+
+_JS = resources.files("geodata.web").joinpath("cmf_map.js").read_text(encoding="utf-8")
+
+SEA_COLOR = "#dce6ee"
+BASE_STYLES = {
+    "province": {"color": "#8c8c8c", "weight": 0.8, "fillColor": "#fbfaf6", "fillOpacity": 1},
+    "neighbour": {"color": "#b5b5b5", "weight": 0.6, "fillColor": "#ecebe6", "fillOpacity": 1},
+}
+
+
+def _js_json(value: Any) -> str:
+    """JSON safe to place inside a ``<script>``: no '<', '>', '&' or line separators."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for raw, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                     ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, esc)
+    return text
+
+
+class OfflineMap(folium.Map):
+    """A folium Map whose only scripts are Leaflet's, from the local server."""
+
+    def __init__(self, *args: Any, static_url: str | None = None, **kwargs: Any):
+        js, css = leaflet_urls(static_url) if static_url else leaflet_urls()
+        self.default_js = [("leaflet", js)]
+        self.default_css = [("leaflet_css", css)]
+        super().__init__(*args, **kwargs)
+
+
+class MapScript(MacroElement):
+    """A piece of JS run with the Leaflet map bound to ``map``."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function (map) {\n{{ this.body }}\n})({{ this._parent.get_name() }});\n"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, body: str, name: str = "MapScript"):
+        super().__init__()
+        self._name = name
+        self.body = body
+
+
+def _css(scale: float) -> str:
+    zc, zs = LAYER_COLORS["zone"], LAYER_STROKES["zone"]
+    fs = 13 * scale
+    return f"""
+.leaflet-container {{ background: {SEA_COLOR}; font-family: system-ui, sans-serif; }}
+.cmf-zone .cmf-diamond {{ width: 100%; height: 100%; box-sizing: border-box;
+  transform: rotate(45deg) scale(0.75); border: {2 * scale}px solid {zs}; }}
+.cmf-zone-approved .cmf-diamond {{ background: {zc}; }}
+.cmf-zone-applied_not_approved .cmf-diamond {{ background: #ffffff; }}
+.cmf-zone-local_pilot .cmf-diamond {{ background: repeating-linear-gradient(
+  45deg, {zc} 0 2px, #ffffff 2px 4px); }}
+.cmf-place-label span {{ white-space: nowrap; font-size: {11 * scale}px; color: #333;
+  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; position: relative;
+  left: 6px; top: -7px; pointer-events: none; }}
+.cmf-tip-en {{ font-weight: 600; font-size: {fs}px; }}
+.cmf-tip-zh {{ font-size: {fs}px; color: #333; }}
+.cmf-popup {{ font-size: 12.5px; line-height: 1.35; }}
+.cmf-popup-en {{ font-weight: 700; font-size: 14px; }}
+.cmf-popup-zh {{ font-size: 14px; margin-bottom: 4px; }}
+.cmf-popup table {{ border-collapse: collapse; margin: 4px 0; }}
+.cmf-popup th {{ text-align: left; padding: 1px 8px 1px 0; color: #555; font-weight: 600;
+  vertical-align: top; white-space: nowrap; }}
+.cmf-popup td {{ padding: 1px 0; }}
+.cmf-popup-desc {{ margin: 6px 0; }}
+.cmf-popup-h {{ font-weight: 600; color: #555; }}
+.cmf-popup-sources {{ margin: 2px 0 0 0; padding-left: 18px; }}
+.cmf-popup-via {{ color: #666; font-size: 11px; }}
+.cmf-popup-badurl {{ color: #999; }}
+.cmf-legend {{ background: rgba(255,255,255,0.94); padding: 8px 10px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.3); font-size: {12 * scale}px; line-height: 1.3;
+  color: #222; max-width: {240 * scale}px; }}
+.cmf-legend h4 {{ margin: 0 0 4px 0; font-size: {12.5 * scale}px; }}
+.cmf-legend .row {{ display: flex; align-items: center; gap: 6px; margin: 2px 0; }}
+.cmf-legend .sub {{ margin-top: 6px; font-weight: 600; color: #444; }}
+.cmf-legend svg {{ flex: none; }}
+"""
+
+
+def _settings(scale: float) -> dict[str, Any]:
+    return {
+        "scale": scale,
+        "colors": LAYER_COLORS,
+        "strokes": LAYER_STROKES,
+        "cluster_radius": CLUSTER_RADIUS_PX,
+        "zone_size": ZONE_SIZE_PX,
+        "fund_ref_bn": FUND_REFERENCE_BN,
+        "fund_ref_radius": FUND_REFERENCE_RADIUS_PX,
+        "fund_unknown_radius": FUND_UNKNOWN_RADIUS_PX,
+        "kinds": KINDS,
+        "categories": {k: v for cats in CATEGORIES.values() for k, v in cats.items()},
+        "domains": DOMAINS,
+        "statuses": STATUSES,
+        "precisions": LOCATION_PRECISIONS,
+        "base": BASE_STYLES,
+    }
+
+
+def _svg(inner: str, w: float, h: float) -> str:
+    return f'<svg width="{w:.0f}" height="{h:.0f}" viewBox="0 0 {w:.0f} {h:.0f}">{inner}</svg>'
+
+
+def _diamond_svg(status: str, size: float) -> str:
+    c, s = LAYER_COLORS["zone"], LAYER_STROKES["zone"]
+    half = size / 2
+    pts = f"{half},1 {size - 1},{half} {half},{size - 1} 1,{half}"
+    fill = {"approved": c, "applied_not_approved": "#ffffff", "local_pilot": "url(#cmfhatch)"}
+    defs = (
+        '<defs><pattern id="cmfhatch" width="4" height="4" patternUnits="userSpaceOnUse" '
+        f'patternTransform="rotate(45)"><rect width="2" height="4" fill="{c}"/></pattern></defs>'
+    )
+    return _svg(f'{defs}<polygon points="{pts}" fill="{fill[status]}" stroke="{s}" '
+                'stroke-width="1.6"/>', size, size)
+
+
+def legend_html(kinds: frozenset[str] | set[str], scale: float = 1.0) -> str:
+    """The categorical legend: one entry per visible layer, zone statuses, fund sizes."""
+    e = html.escape
+    parts = ['<div class="cmf-legend"><h4>Legend</h4>']
+    d = 14 * scale
+    if "cluster" in kinds:
+        r = CLUSTER_RADIUS_PX * scale
+        dot = _svg(f'<circle cx="{d / 2}" cy="{d / 2}" r="{r}" fill="{LAYER_COLORS["cluster"]}" '
+                   'stroke="#fff" stroke-width="1.5"/>', d, d)
+        parts.append(f'<div class="row">{dot}{e(KINDS["cluster"])}: parks, centres, labs</div>')
+    if "fund" in kinds:
+        parts.append(f'<div class="sub">{e(KINDS["fund"])}: area ∝ size (RMB bn)</div>')
+        big = fund_radius_px(max(FUND_LEGEND_SIZES_BN), scale)
+        w = 2 * big + 4
+        circles = []
+        for size in FUND_LEGEND_SIZES_BN:
+            r = fund_radius_px(size, scale)
+            cy = w - 2 - r
+            circles.append(
+                f'<circle cx="{w / 2}" cy="{cy:.1f}" r="{r:.1f}" fill="{LAYER_COLORS["fund"]}" '
+                f'fill-opacity="0.35" stroke="{LAYER_STROKES["fund"]}" stroke-width="1"/>'
+            )
+        labels = "<br>".join(f"{s:g} bn" for s in FUND_LEGEND_SIZES_BN)
+        parts.append(f'<div class="row">{_svg("".join(circles), w, w)}<div>{labels}</div></div>')
+        ur = FUND_UNKNOWN_RADIUS_PX * scale
+        unknown = _svg(
+            f'<circle cx="{d / 2 + 1}" cy="{d / 2 + 1}" r="{ur}" fill="none" '
+            f'stroke="{LAYER_STROKES["fund"]}" stroke-width="1.5" stroke-dasharray="3 3"/>',
+            d + 2, d + 2,
+        )
+        parts.append(f'<div class="row">{unknown}Size unknown</div>')
+    if "zone" in kinds:
+        parts.append(f'<div class="sub">{e(KINDS["zone"])}</div>')
+        for status, text in ZONE_STATUSES.items():
+            parts.append(f'<div class="row">{_diamond_svg(status, d + 2)}{e(text)}</div>')
+    if not kinds:
+        parts.append("<div>No layer selected</div>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _layer_data(frame: pd.DataFrame, kind: str) -> dict[str, Any]:
+    part = frame[frame["kind"] == kind]
+    if kind == "fund":
+        # Largest first, so small circles are drawn on top and stay clickable.
+        part = part.sort_values("fund_size_rmb_bn", ascending=False, na_position="first")
+    return to_geojson(part)
+
+
+def build_map(
+    frame: pd.DataFrame,
+    basemap: dict[str, Any],
+    *,
+    kinds: frozenset[str] | set[str] | None = None,
+    scale: float = 1.0,
+    static_url: str | None = None,
+    height: str = "100%",
+) -> folium.Map:
+    """The Atlas map of the records in ``frame``.
+
+    Parameters
+    ----------
+    frame
+        Records to draw (already filtered), as from :func:`geodata.frame.records_to_frame`.
+    basemap
+        Provinces and neighbours as a GeoJSON FeatureCollection
+        (``properties.role`` is ``"province"`` or ``"neighbour"``).
+    kinds
+        Layers to draw and list in the legend; defaults to every layer.
+    scale
+        Symbol and font scale; presentation mode uses a larger one.
+    """
+    kinds = frozenset(KINDS) if kinds is None else frozenset(kinds)
+    m = OfflineMap(
+        location=[35.0, 104.0], zoom_start=4, tiles=None, control_scale=True,
+        prefer_canvas=False, zoom_snap=0.25, static_url=static_url, height=height,
+    )
+    init = f"CMF.init({_js_json(_settings(scale))}, {_js_json(_css(scale))});"
+    MapScript(_JS + "\n" + init, name="CMFInit").add_to(m)
+    MapScript(f"CMF.addBasemap(map, {_js_json(basemap)});", name="CMFBasemap").add_to(m)
+    places = [p._asdict() for p in NAMED_PLACES]
+    MapScript(f"CMF.addPlaceLabels(map, {_js_json(places)});", name="CMFPlaces").add_to(m)
+    for kind in KINDS:
+        if kind in kinds:
+            data = _layer_data(frame, kind)
+            MapScript(f"CMF.addRecords(map, {_js_json(data)});", name=f"CMFLayer_{kind}").add_to(m)
+    legend = _js_json(legend_html(kinds, scale))
+    MapScript(
+        "var lg = L.control({position: 'bottomleft'});"
+        f"lg.onAdd = function () {{ var d = L.DomUtil.create('div'); d.innerHTML = {legend};"
+        " L.DomEvent.disableClickPropagation(d); return d; }; lg.addTo(map);"
+        f"map.attributionControl.addAttribution({_js_json(BASEMAP_ATTRIBUTION_HTML)});"
+        f"map.attributionControl.addAttribution({_js_json(RECORDS_ATTRIBUTION_HTML)});",
+        name="CMFLegend",
+    ).add_to(m)
+    for tiles, name in ONLINE_TILES:
+        folium.TileLayer(tiles, name=name, overlay=True, show=False, control=True).add_to(m)
+    folium.LayerControl(position="topright", collapsed=True).add_to(m)
+    (s, w), (n, e) = CHINA_VIEW_BOUNDS
+    m.fit_bounds([[s, w], [n, e]])
+    return m

@@ -1,0 +1,33 @@
+"""Places labelled on the map and in figures.
+
+These are the cities this map is known for, plus the hubs that frame the
+preset views; labels help a room orient itself without a tile basemap.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class NamedPlace(NamedTuple):
+    name_en: str
+    name_zh: str
+    lat: float
+    lon: float
+
+
+NAMED_PLACES: tuple[NamedPlace, ...] = (
+    NamedPlace("Beijing", "北京", 39.904, 116.407),
+    NamedPlace("Tianjin", "天津", 39.084, 117.201),
+    NamedPlace("Qingdao", "青岛", 36.067, 120.383),
+    NamedPlace("Xi'an", "西安", 34.341, 108.940),
+    NamedPlace("Mianyang", "绵阳", 31.468, 104.679),
+    NamedPlace("Chengdu", "成都", 30.573, 104.066),
+    NamedPlace("Foshan", "佛山", 23.022, 113.122),
+    NamedPlace("Guangzhou", "广州", 23.129, 113.264),
+    NamedPlace("Shenzhen", "深圳", 22.543, 114.058),
+    NamedPlace("Shanghai", "上海", 31.230, 121.474),
+)
+
+#: Extent that frames mainland China and Hainan: [[south, west], [north, east]].
+CHINA_VIEW_BOUNDS: tuple[tuple[float, float], tuple[float, float]] = ((18.0, 73.5), (53.6, 134.8))

@@ -1,0 +1,279 @@
+"""The one declaration of what a CMF Atlas record is.
+
+Loader, validator, filters, CLI and dashboard all read their field names,
+vocabularies and labels from here, so a change to the data model is made in
+one place. Records are validated with pydantic so every problem names the
+field, what was found and what was expected.
+
+Example
+-------
+>>> rec = Record.model_validate({
+...     "id": "fund-example", "kind": "fund", "category": "guidance_fund",
+...     "name_en": "Example Fund", "name_zh": "示例基金",
+...     "province": "Guangdong", "city": "Foshan", "lat": 23.02, "lon": 113.12,
+...     "location_precision": "city", "year": 2017,
+...     "fund_size_rmb_bn": 200, "domains": ["general"],
+...     "description": "An example fund used in documentation only.",
+...     "sources": [{"publisher": "Example", "title": "Example"}]})
+>>> rec.fund_size_rmb_bn
+200.0
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+#: The three map layers. Order is the drawing and legend order.
+KINDS: dict[str, str] = {
+    "cluster": "Clusters",
+    "fund": "Funds",
+    "zone": "Demonstration zones",
+}
+Kind = Literal["cluster", "fund", "zone"]
+
+#: What sort of thing a record is, per layer.
+CATEGORIES: dict[str, dict[str, str]] = {
+    "cluster": {
+        "industrial_cluster": "Industrial cluster or base",
+        "industrial_park": "Industrial park",
+        "innovation_center": "Innovation centre",
+        "research_institute": "Research institute",
+        "joint_lab": "Joint laboratory",
+        "alliance": "Industry alliance or chamber",
+        "expo": "Expo or forum",
+        "pilot_program": "Pilot programme or corridor",
+    },
+    "fund": {
+        "guidance_fund": "Government guidance fund",
+        "industry_fund": "Industry investment fund",
+        "conversion_fund": "Technology-conversion fund",
+    },
+    "zone": {
+        "demonstration_zone": "Innovation demonstration zone",
+    },
+}
+
+#: Controlled vocabulary of technology domains (documented in datasets/README.md).
+DOMAINS: dict[str, str] = {
+    "ai": "Artificial intelligence",
+    "aerospace": "Aviation and space",
+    "cyber": "Cybersecurity",
+    "electronics": "Electronics and semiconductors",
+    "information": "Information technology, big data and cloud",
+    "command_control": "Command and control",
+    "robotics": "Robotics and unmanned systems",
+    "maritime": "Maritime and undersea",
+    "materials": "Advanced materials and additive manufacturing",
+    "manufacturing": "Intelligent and high-end manufacturing",
+    "energy": "Energy, including new energy",
+    "nuclear": "Nuclear",
+    "biotech": "Biotechnology and medicine",
+    "quantum": "Quantum technology",
+    "general": "General or multi-domain",
+}
+
+#: Status vocabulary. Zones must carry one of the zone statuses.
+ZONE_STATUSES: dict[str, str] = {
+    "approved": "Approved national zone",
+    "applied_not_approved": "Applied, not approved",
+    "local_pilot": "Local pilot zone",
+}
+OTHER_STATUSES: dict[str, str] = {
+    "proposed": "Proposed",
+    "announced": "Announced",
+    "established": "Established",
+}
+STATUSES: dict[str, str] = {**ZONE_STATUSES, **OTHER_STATUSES}
+
+#: How exactly the coordinates place the record.
+LOCATION_PRECISIONS: dict[str, str] = {
+    "site": "Site (the facility itself)",
+    "district": "District or county",
+    "city": "City centre",
+    "province": "Provincial capital or centroid",
+    "national_hq": "National body, placed at its headquarters",
+}
+
+#: Provincial-level divisions, English name -> Chinese name.
+PROVINCES: dict[str, str] = {
+    "Beijing": "北京", "Tianjin": "天津", "Hebei": "河北", "Shanxi": "山西",
+    "Inner Mongolia": "内蒙古", "Liaoning": "辽宁", "Jilin": "吉林",
+    "Heilongjiang": "黑龙江", "Shanghai": "上海", "Jiangsu": "江苏",
+    "Zhejiang": "浙江", "Anhui": "安徽", "Fujian": "福建", "Jiangxi": "江西",
+    "Shandong": "山东", "Henan": "河南", "Hubei": "湖北", "Hunan": "湖南",
+    "Guangdong": "广东", "Guangxi": "广西", "Hainan": "海南", "Chongqing": "重庆",
+    "Sichuan": "四川", "Guizhou": "贵州", "Yunnan": "云南", "Tibet": "西藏",
+    "Shaanxi": "陕西", "Gansu": "甘肃", "Qinghai": "青海", "Ningxia": "宁夏",
+    "Xinjiang": "新疆", "Hong Kong": "香港", "Macau": "澳门",
+}
+
+#: Rough extent of China's territory; a point outside it is surely a typo.
+CHINA_BOUNDS = {"lat_min": 17.0, "lat_max": 54.0, "lon_min": 73.0, "lon_max": 136.0}
+
+YEAR_MIN, YEAR_MAX = 1949, 2100
+
+_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Source(BaseModel):
+    """Where a fact comes from: a publisher, a date, a title, a URL if known."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    publisher: Text = Field(description="Publisher or outlet, e.g. 'Xinhua'.")
+    title: Text = Field(description="Title of the article or document.")
+    date: str | None = Field(
+        default=None, description="Publication date: YYYY, YYYY-MM or YYYY-MM-DD."
+    )
+    url: str | None = Field(default=None, description="http(s) URL, if known.")
+    via: str | None = Field(
+        default=None,
+        description="Where we found this reference, if we did not read it first-hand.",
+    )
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date_is_partial_iso(cls, v: object) -> object:
+        # YAML reads a bare 2018-11-14 as a date; store it as ISO text.
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        if isinstance(v, int):
+            v = str(v)
+        if isinstance(v, str) and not _PARTIAL_DATE.match(v):
+            raise ValueError(f"expected YYYY, YYYY-MM or YYYY-MM-DD, got {v!r}")
+        return v
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^\s<>\"']+$", v):
+            raise ValueError(f"expected an http(s) URL without spaces, got {v!r}")
+        return v
+
+
+class Record(BaseModel):
+    """One point on the map: a cluster, a fund or a demonstration zone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")] = Field(
+        description="Stable, lowercase, hyphenated id; never reused."
+    )
+    kind: Kind
+    category: str
+    name_en: Text
+    name_zh: Text
+    province: str
+    city: str | None = None
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    location_precision: Literal["site", "district", "city", "province", "national_hq"]
+    year: int = Field(ge=YEAR_MIN, le=YEAR_MAX, description="Year established or first reported.")
+    date_as_published: str | None = Field(
+        default=None, description="Date exactly as the source prints it, e.g. '07/01/17'."
+    )
+    fund_size_rmb_bn: float | None = Field(
+        default=None, gt=0, description="Fund size in RMB billion; null when unknown."
+    )
+    fund_size_as_published: str | None = Field(
+        default=None, description="Size exactly as the source prints it."
+    )
+    region_as_published: str | None = Field(
+        default=None, description="Region exactly as the source prints it."
+    )
+    domains: list[str] = Field(min_length=1)
+    status: str | None = None
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=20)]
+    sources: list[Source] = Field(min_length=1)
+    notes: str | None = None
+
+    @field_validator("domains")
+    @classmethod
+    def _domains_in_vocabulary(cls, v: list[str]) -> list[str]:
+        unknown = [d for d in v if d not in DOMAINS]
+        if unknown:
+            raise ValueError(
+                f"unknown domain(s) {unknown}; expected any of {sorted(DOMAINS)}"
+            )
+        if len(set(v)) != len(v):
+            raise ValueError(f"domains repeat: {v}")
+        return v
+
+    @field_validator("province")
+    @classmethod
+    def _province_known(cls, v: str) -> str:
+        if v not in PROVINCES:
+            raise ValueError(f"unknown province {v!r}; expected one of {list(PROVINCES)}")
+        return v
+
+    @field_validator("lat", "lon")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if v != v or v in (float("inf"), float("-inf")):
+            raise ValueError("must be a finite number")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Record:
+        b = CHINA_BOUNDS
+        if not (b["lat_min"] <= self.lat <= b["lat_max"]):
+            raise ValueError(
+                f"lat {self.lat} is outside China ({b['lat_min']}..{b['lat_max']})"
+            )
+        if not (b["lon_min"] <= self.lon <= b["lon_max"]):
+            raise ValueError(
+                f"lon {self.lon} is outside China ({b['lon_min']}..{b['lon_max']})"
+            )
+        if self.category not in CATEGORIES[self.kind]:
+            raise ValueError(
+                f"category {self.category!r} is not a {self.kind} category; "
+                f"expected one of {sorted(CATEGORIES[self.kind])}"
+            )
+        if self.kind != "fund" and self.fund_size_rmb_bn is not None:
+            raise ValueError("fund_size_rmb_bn is only for records of kind 'fund'")
+        if self.kind == "zone":
+            if self.status not in ZONE_STATUSES:
+                raise ValueError(
+                    f"a zone needs status one of {sorted(ZONE_STATUSES)}, got {self.status!r}"
+                )
+        elif self.status is not None and self.status not in OTHER_STATUSES:
+            raise ValueError(
+                f"status {self.status!r} is not valid for a {self.kind}; "
+                f"expected one of {sorted(OTHER_STATUSES)} or none"
+            )
+        return self
+
+
+#: Columns of the tabular form, in display order. Used by the table, CSV and GeoJSON.
+RECORD_COLUMNS: list[str] = [
+    "id", "kind", "category", "name_en", "name_zh", "province", "city",
+    "lat", "lon", "location_precision", "year", "date_as_published",
+    "fund_size_rmb_bn", "fund_size_as_published", "region_as_published",
+    "domains", "status", "description", "sources", "notes",
+]
+
+#: Human labels for columns, shared by the dashboard table and figure captions.
+COLUMN_LABELS: dict[str, str] = {
+    "id": "ID", "kind": "Layer", "category": "Kind", "name_en": "Name",
+    "name_zh": "名称", "province": "Province", "city": "City",
+    "lat": "Latitude", "lon": "Longitude", "location_precision": "Location precision",
+    "year": "Year", "date_as_published": "Date (as published)",
+    "fund_size_rmb_bn": "Fund size (RMB bn)",
+    "fund_size_as_published": "Fund size (as published)",
+    "region_as_published": "Region (as published)", "domains": "Domains",
+    "status": "Status", "description": "Description", "sources": "Sources",
+    "notes": "Notes",
+}

@@ -1,0 +1,53 @@
+"""Symbols and colours of the three layers, shared by the web map and figures.
+
+Colours are from the Okabe–Ito palette, which stays distinct for the common
+forms of colour blindness; each layer also differs in shape and each zone
+status in fill (solid, hollow, hatched), so the map survives greyscale print.
+"""
+
+from __future__ import annotations
+
+import math
+
+LAYER_COLORS: dict[str, str] = {
+    "cluster": "#0072B2",  # blue
+    "fund": "#E69F00",  # orange
+    "zone": "#CC79A7",  # reddish purple
+}
+LAYER_STROKES: dict[str, str] = {
+    "cluster": "#ffffff",
+    "fund": "#8a5a00",
+    "zone": "#6d2a55",
+}
+LAYER_SHAPES: dict[str, str] = {
+    "cluster": "dot",
+    "fund": "proportional circle",
+    "zone": "diamond",
+}
+
+#: Zone status -> fill treatment; readable without colour.
+ZONE_STATUS_FILLS: dict[str, str] = {
+    "approved": "solid",
+    "applied_not_approved": "hollow",
+    "local_pilot": "hatched",
+}
+
+CLUSTER_RADIUS_PX = 6.0
+ZONE_SIZE_PX = 18
+FUND_UNKNOWN_RADIUS_PX = 7.0
+#: A fund of FUND_REFERENCE_BN is drawn with FUND_REFERENCE_RADIUS_PX; the scale
+#: is fixed, not relative to the selection, so sizes compare across filters.
+FUND_REFERENCE_BN = 200.0
+FUND_REFERENCE_RADIUS_PX = 34.0
+FUND_LEGEND_SIZES_BN: tuple[float, ...] = (200.0, 50.0, 10.0)
+
+
+def fund_radius_px(size_rmb_bn: float, scale: float = 1.0) -> float:
+    """Radius that makes a circle's *area* proportional to the fund size.
+
+    >>> round(fund_radius_px(50) / fund_radius_px(200), 3)
+    0.5
+    """
+    if not size_rmb_bn > 0:
+        raise ValueError(f"fund size must be positive, got {size_rmb_bn!r}")
+    return scale * FUND_REFERENCE_RADIUS_PX * math.sqrt(size_rmb_bn / FUND_REFERENCE_BN)

@@ -1,0 +1,162 @@
+/* CMF Atlas map helpers: symbols, tooltips and popups for the record layers.
+ * Every text from data is set with textContent (never innerHTML), and only
+ * http(s) URLs become links, so hostile text in a dataset cannot run. */
+window.CMF = (function () {
+  "use strict";
+  var S = null;
+
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function safeUrl(u) {
+    return (typeof u === "string" && /^https?:\/\/[^\s<>"']+$/i.test(u)) ? u : null;
+  }
+  function label(table, key) {
+    return (table && Object.prototype.hasOwnProperty.call(table, key)) ? table[key] : key;
+  }
+  function fmtBn(v) {
+    var s = Number(v).toLocaleString("en-US", {maximumFractionDigits: 2});
+    return "RMB " + s + " bn";
+  }
+  function fundRadius(size) {
+    return S.fund_ref_radius * Math.sqrt(size / S.fund_ref_bn) * S.scale;
+  }
+
+  function symbol(feature, latlng) {
+    var p = feature.properties, k = p.kind;
+    if (k === "zone") {
+      var size = S.zone_size * S.scale;
+      var icon = L.divIcon({
+        className: "cmf-symbol cmf-zone cmf-zone-" + String(p.status).replace(/[^a-z_]/g, ""),
+        html: "<div class=\"cmf-diamond\"></div>",
+        iconSize: [size, size]
+      });
+      return L.marker(latlng, {icon: icon, keyboard: false, riseOnHover: true, zIndexOffset: 1000});
+    }
+    if (k === "fund") {
+      var known = (p.fund_size_rmb_bn !== null && p.fund_size_rmb_bn !== undefined);
+      return L.circleMarker(latlng, {
+        radius: known ? fundRadius(p.fund_size_rmb_bn) : S.fund_unknown_radius * S.scale,
+        color: S.strokes.fund, weight: 1.5 * S.scale, opacity: 1,
+        fillColor: S.colors.fund, fillOpacity: known ? 0.5 : 0.08,
+        dashArray: known ? null : "3 3",
+        className: "cmf-symbol cmf-fund" + (known ? "" : " cmf-fund-unknown")
+      });
+    }
+    return L.circleMarker(latlng, {
+      radius: S.cluster_radius * S.scale, color: S.strokes.cluster, weight: 1.5, opacity: 1,
+      fillColor: S.colors.cluster, fillOpacity: 0.95, className: "cmf-symbol cmf-cluster"
+    });
+  }
+
+  function tooltip(p) {
+    var d = el("div", null, "cmf-tip");
+    d.appendChild(el("div", p.name_en, "cmf-tip-en"));
+    d.appendChild(el("div", p.name_zh, "cmf-tip-zh"));
+    return d;
+  }
+
+  function row(tbody, name, value) {
+    if (value === null || value === undefined || value === "") { return; }
+    var tr = el("tr");
+    tr.appendChild(el("th", name));
+    tr.appendChild(el("td", value));
+    tbody.appendChild(tr);
+  }
+
+  function popup(p) {
+    var d = el("div", null, "cmf-popup");
+    d.appendChild(el("div", p.name_en, "cmf-popup-en"));
+    d.appendChild(el("div", p.name_zh, "cmf-popup-zh"));
+    var t = el("table"), tb = el("tbody");
+    t.appendChild(tb);
+    row(tb, "Kind", label(S.kinds, p.kind) + " · " + label(S.categories, p.category));
+    row(tb, "Place", [p.city, p.province].filter(Boolean).join(", "));
+    row(tb, "Year", p.date_as_published ? p.year + " (" + p.date_as_published + ")" : p.year);
+    if (p.kind === "fund") {
+      var size = (p.fund_size_rmb_bn === null || p.fund_size_rmb_bn === undefined)
+        ? "Unknown" : fmtBn(p.fund_size_rmb_bn);
+      if (p.fund_size_as_published) { size += " (published: " + p.fund_size_as_published + ")"; }
+      row(tb, "Fund size", size);
+    }
+    row(tb, "Domains", (p.domains || []).map(function (x) { return label(S.domains, x); }).join(", "));
+    if (p.status) { row(tb, "Status", label(S.statuses, p.status)); }
+    row(tb, "Location", label(S.precisions, p.location_precision));
+    d.appendChild(t);
+    d.appendChild(el("p", p.description, "cmf-popup-desc"));
+    d.appendChild(el("div", "Sources", "cmf-popup-h"));
+    var ol = el("ol", null, "cmf-popup-sources");
+    (p.sources || []).forEach(function (s) {
+      var li = el("li");
+      var head = [s.publisher, s.date || "n.d."].filter(Boolean).join(", ") + ": ";
+      li.appendChild(document.createTextNode(head));
+      var url = safeUrl(s.url);
+      if (url) {
+        var a = el("a", s.title);
+        a.href = url; a.target = "_blank"; a.rel = "noopener noreferrer";
+        li.appendChild(a);
+      } else {
+        li.appendChild(el("span", s.title));
+        if (s.url) { li.appendChild(el("span", " [" + s.url + "]", "cmf-popup-badurl")); }
+      }
+      if (s.via) { li.appendChild(el("div", s.via, "cmf-popup-via")); }
+      ol.appendChild(li);
+    });
+    d.appendChild(ol);
+    return d;
+  }
+
+  function addRecords(map, data, pane) {
+    var layer = L.geoJSON(data, {
+      pointToLayer: symbol,
+      onEachFeature: function (feature, lyr) {
+        lyr.bindTooltip(function () { return tooltip(feature.properties); },
+                        {direction: "top", opacity: 0.95});
+        lyr.bindPopup(function () { return popup(feature.properties); },
+                      {maxWidth: 380, minWidth: 260});
+      }
+    });
+    layer.addTo(map);
+    return layer;
+  }
+
+  function addBasemap(map, data) {
+    if (!map.getPane("cmf-base")) {
+      map.createPane("cmf-base");
+      map.getPane("cmf-base").style.zIndex = 250;
+    }
+    return L.geoJSON(data, {
+      pane: "cmf-base", interactive: false,
+      style: function (f) {
+        return f.properties.role === "province" ? S.base.province : S.base.neighbour;
+      }
+    }).addTo(map);
+  }
+
+  function addPlaceLabels(map, places) {
+    places.forEach(function (pl) {
+      var icon = L.divIcon({className: "cmf-place-label", html: "", iconSize: null});
+      var m = L.marker([pl.lat, pl.lon], {icon: icon, interactive: false, keyboard: false});
+      m.addTo(map);
+      var node = m.getElement();
+      if (node) { node.appendChild(el("span", pl.name_en + " " + pl.name_zh)); }
+    });
+  }
+
+  function init(settings, css) {
+    S = settings;
+    var style = document.getElementById("cmf-style");
+    if (!style) {
+      style = document.createElement("style");
+      style.id = "cmf-style";
+      document.head.appendChild(style);
+    }
+    style.textContent = css;
+  }
+
+  return {init: init, addRecords: addRecords, addBasemap: addBasemap,
+          addPlaceLabels: addPlaceLabels, popup: popup, tooltip: tooltip, safeUrl: safeUrl};
+})();

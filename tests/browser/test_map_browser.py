@@ -1,0 +1,101 @@
+"""In headless Chromium: the map draws exactly the filtered records, offline."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlparse
+
+import pytest
+
+from geodata.filters import RecordFilter, filter_records
+
+from .conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+def map_frame(page):
+    """The streamlit-folium iframe's frame (it is replaced when the map changes)."""
+    for frame in page.frames:
+        if "streamlit_folium" in frame.url:
+            return frame
+    return None
+
+
+def wait_for_symbols(page, expected: int, timeout_s: float = 30) -> int:
+    """Wait until the map draws ``expected`` record symbols; return the last count."""
+    deadline = time.monotonic() + timeout_s
+    count = -1
+    while time.monotonic() < deadline:
+        frame = map_frame(page)
+        if frame is not None:
+            try:
+                ready = frame.evaluate(
+                    "() => !!(window.L && document.querySelector('.cmf-legend'))")
+                if ready:
+                    count = frame.evaluate("() => document.querySelectorAll('.cmf-symbol').length")
+                    if count == expected:
+                        return count
+            except Exception:  # the iframe was replaced mid-call; look again
+                pass
+        time.sleep(0.3)
+    return count
+
+
+def sidebar(page):
+    return page.get_by_test_id("stSidebar")
+
+
+def test_symbols_match_filters_offline(page, sample_app, sample_frame):
+    page.goto(sample_app, wait_until="domcontentloaded")
+    expected = len(filter_records(sample_frame, RecordFilter()))
+    assert wait_for_symbols(page, expected) == expected
+
+    frame = map_frame(page)
+    assert frame.evaluate("() => document.querySelectorAll('.cmf-fund').length") == 3
+    assert frame.evaluate("() => document.querySelectorAll('.cmf-zone').length") == 2
+    provinces = frame.evaluate(
+        "() => document.querySelectorAll('.leaflet-cmf-base-pane path').length")
+    assert provinces > 0, "the offline basemap should be drawn"
+    attribution = frame.evaluate(
+        "() => document.querySelector('.leaflet-control-attribution').textContent")
+    assert "Natural Earth" in attribution
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map-default.png"))
+
+    # Change a filter: hide the funds layer.
+    sidebar(page).get_by_text("Funds", exact=True).click()
+    expected = len(filter_records(sample_frame, RecordFilter(kinds=frozenset({"cluster", "zone"}))))
+    assert wait_for_symbols(page, expected) == expected
+
+    # And search by Chinese name.
+    box = sidebar(page).get_by_label("Name contains")
+    box.fill("示范区")
+    box.press("Enter")
+    expected = len(filter_records(
+        sample_frame, RecordFilter(kinds=frozenset({"cluster", "zone"}), search="示范区")))
+    assert wait_for_symbols(page, expected) == expected
+    page.screenshot(path=str(ARTIFACTS / "map-filtered.png"))
+
+    offsite = [u for u in page.requests
+               if urlparse(u).scheme in ("http", "https", "ws", "wss")
+               and urlparse(u).hostname not in LOCAL_HOSTS]
+    assert offsite == [], f"requests left localhost: {offsite}"
+
+
+def test_popup_shows_sources_as_safe_links(page, sample_app):
+    page.goto(sample_app, wait_until="domcontentloaded")
+    assert wait_for_symbols(page, 7) == 7
+    frame = map_frame(page)
+    frame.locator(".cmf-cluster").first.click(force=True)
+    popup = frame.locator(".cmf-popup")
+    popup.wait_for(timeout=10_000)
+    text = popup.inner_text()
+    assert "Alpha AI Innovation Centre" in text
+    assert "阿尔法人工智能创新中心" in text
+    assert "Sources" in text
+    link = popup.locator("a")
+    assert link.get_attribute("href") == "https://example.org/alpha"
+    assert link.get_attribute("rel") == "noopener noreferrer"

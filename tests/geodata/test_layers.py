@@ -1,0 +1,77 @@
+"""The folium map: offline assets only, one vectorised layer per kind, escaped text."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from geodata.assets import LEAFLET_FILES, install_offline_assets
+from geodata.layers import build_map, legend_html
+
+EMPTY_BASE = {"type": "FeatureCollection", "features": []}
+
+
+def _layer_payloads(html: str) -> dict[str, dict]:
+    out = {}
+    for match in re.finditer(r"CMF\.addRecords\(map, (\{.*?\})\);\n", html):
+        data = json.loads(match.group(1))
+        kinds = {f["properties"]["kind"] for f in data["features"]}
+        out[kinds.pop() if kinds else f"empty{len(out)}"] = data
+    return out
+
+
+def test_one_layer_per_kind_with_every_record(sample_frame):
+    html = build_map(sample_frame, EMPTY_BASE).get_root().render()
+    layers = _layer_payloads(html)
+    assert set(layers) == {"cluster", "fund", "zone"}
+    for kind, data in layers.items():
+        expected = set(sample_frame.loc[sample_frame["kind"] == kind, "id"])
+        assert {f["id"] for f in data["features"]} == expected
+
+
+def test_funds_drawn_largest_first(sample_frame):
+    html = build_map(sample_frame, EMPTY_BASE).get_root().render()
+    funds = _layer_payloads(html)["fund"]["features"]
+    assert [f["id"] for f in funds] == ["fund-unknown", "fund-big", "fund-small"]
+
+
+def test_hidden_kinds_are_not_drawn_nor_in_legend(sample_frame):
+    html = build_map(sample_frame, EMPTY_BASE, kinds={"zone"}).get_root().render()
+    assert set(_layer_payloads(html)) == {"zone"}
+    assert "Approved national zone" in legend_html({"zone"})
+    assert "area ∝ size" not in legend_html({"zone"})
+
+
+def test_no_cdn_only_local_leaflet(sample_frame):
+    html = build_map(sample_frame, EMPTY_BASE).get_root().render()
+    scripts = re.findall(r'<script[^>]+src="([^"]+)"', html)
+    styles = re.findall(r'<link[^>]+href="([^"]+)"', html)
+    assert scripts == ["../../app/static/vendor/leaflet-1.9.3/leaflet.js"]
+    assert styles == ["../../app/static/vendor/leaflet-1.9.3/leaflet.css"]
+    assert "cdn" not in html.lower()
+
+
+def test_online_tiles_are_optional_and_off(sample_frame):
+    html = build_map(sample_frame, EMPTY_BASE).get_root().render()
+    tile_vars = re.findall(r"var (tile_layer_\w+) = L\.tileLayer", html)
+    assert tile_vars, "online tile layers should be offered in the layer control"
+    for var in tile_vars:
+        assert f"{var}.addTo(" not in html
+
+
+def test_data_text_cannot_close_the_script(sample_frame):
+    frame = sample_frame.copy()
+    frame.loc[frame.index[0], "name_en"] = "</script><script>alert(1)</script>"
+    html = build_map(frame, EMPTY_BASE).get_root().render()
+    assert "</script><script>alert(1)" not in html
+    assert "\\u003c/script\\u003e" in html
+
+
+def test_install_offline_assets_copies_leaflet(tmp_path):
+    root = install_offline_assets(tmp_path)
+    for rel in LEAFLET_FILES:
+        assert (root / rel).stat().st_size > 0
+    assert "Leaflet" in (root / "leaflet.js").read_text(encoding="utf-8")[:500]
+    (root / "leaflet.js").write_text("corrupted", encoding="utf-8")
+    install_offline_assets(tmp_path)
+    assert "corrupted" not in (root / "leaflet.js").read_text(encoding="utf-8")
