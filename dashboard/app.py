@@ -6,6 +6,8 @@ widgets, call :mod:`geodata`, and show the result.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard import cache
@@ -15,10 +17,14 @@ from geodata.load import DatasetError
 
 st.set_page_config(
     page_title="CMF Atlas",
-    page_icon=":material/map:",
+    # A local file: an emoji or material icon would be fetched from a CDN.
+    page_icon=str(Path(__file__).resolve().parent / "assets" / "favicon.png"),
     layout="wide",
     initial_sidebar_state="expanded",
 )
+
+# Less white space above the content, so the map sits higher on a briefing screen.
+st.html("<style>.block-container { padding-top: 2.2rem; padding-bottom: 1rem; }</style>")
 
 try:
     cache.offline_assets()

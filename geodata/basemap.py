@@ -116,9 +116,10 @@ SAR_UNITS: dict[str, dict[str, str]] = {
 #: the province each is drawn with. Natural Earth's default view puts the
 #: Paracel Islands under China (adm0_a3 "CHN") but as a separate map unit
 #: "PFA" with the placeholder code "CN-X01~" and no province. De facto they are
-#: administered by Hainan (Sansha city), so they are merged into CN-HI: the
-#: islands stay part of China's outline as Natural Earth draws it, and the
-#: province list stays the 31 + 2 official units.
+#: administered by Hainan (Sansha city; Vietnam and Taiwan also claim them), so
+#: they are merged into CN-HI: the islands stay part of China's outline as
+#: Natural Earth draws it, and the province list stays the 31 + 2 official
+#: units. (At the default tolerance they shrink to specks, as they should.)
 MAP_UNIT_TO_PROVINCE: dict[str, str] = {"PFA": "CN-HI"}
 
 #: Simplified-Chinese names of neighbouring admin-0 units. The admin-1 layer
@@ -261,7 +262,7 @@ def build_basemap(
         "provinces": n_prov,
         "neighbours": n_neigh,
         "features": len(features),
-        "vertices": int(shapely.get_num_coordinates(np.concatenate([prov_geoms, neigh_geoms])).sum()),
+        "vertices": int(shapely.get_num_coordinates([*prov_geoms, *neigh_geoms]).sum()),
         "bytes": len(text.encode("utf-8")),
         "tolerance": tolerance,
         "decimals": COORD_DECIMALS,
@@ -342,6 +343,8 @@ def _provinces(src: gpd.GeoDataFrame, source: Path) -> gpd.GeoDataFrame:
             lon, lat = float(first["longitude"]), float(first["latitude"])
         else:
             raise ValueError(f"{source}: {key} has map units but no feature of its own")
+        # Natural Earth's label point is kept when it lies inside the unit (it
+        # does for all 33 today); otherwise a point guaranteed to be inside.
         if not (math.isfinite(lon) and math.isfinite(lat)) or not geom.contains(
             shapely.Point(lon, lat)
         ):
@@ -456,7 +459,8 @@ def _dump_feature_collection(features: list[dict[str, Any]]) -> str:
     lines = []
     for f in features:
         geo = mapping(f["geometry"])
-        geo = {"type": geo["type"], "coordinates": _round_coords(geo["coordinates"], COORD_DECIMALS)}
+        coords = _round_coords(geo["coordinates"], COORD_DECIMALS)
+        geo = {"type": geo["type"], "coordinates": coords}
         out = {"type": "Feature", "properties": f["properties"], "geometry": geo}
         lines.append(json.dumps(out, ensure_ascii=False, separators=(",", ":")))
     return '{"type":"FeatureCollection","features":[\n' + ",\n".join(lines) + "\n]}\n"

@@ -61,6 +61,9 @@ ONLINE_TILES: tuple[tuple[str, str], ...] = (
 
 _JS = resources.files("geodata.web").joinpath("cmf_map.js").read_text(encoding="utf-8")
 
+#: Big translucent fund circles go underneath, so dots and diamonds stay visible.
+DRAW_ORDER: tuple[str, ...] = ("fund", "cluster", "zone")
+
 SEA_COLOR = "#dce6ee"
 BASE_STYLES = {
     "province": {"color": "#8c8c8c", "weight": 0.8, "fillColor": "#fbfaf6", "fillOpacity": 1},
@@ -253,12 +256,13 @@ def build_map(
         location=[35.0, 104.0], zoom_start=4, tiles=None, control_scale=True,
         prefer_canvas=False, zoom_snap=0.25, static_url=static_url, height=height,
     )
-    init = f"CMF.init({_js_json(_settings(scale))}, {_js_json(_css(scale))});"
+    init = (f"CMF.init({_js_json(_settings(scale))}, {_js_json(_css(scale))});"
+            "CMF.prepareMap(map);")
     MapScript(_JS + "\n" + init, name="CMFInit").add_to(m)
     MapScript(f"CMF.addBasemap(map, {_js_json(basemap)});", name="CMFBasemap").add_to(m)
     places = [p._asdict() for p in NAMED_PLACES]
     MapScript(f"CMF.addPlaceLabels(map, {_js_json(places)});", name="CMFPlaces").add_to(m)
-    for kind in KINDS:
+    for kind in DRAW_ORDER:
         if kind in kinds:
             data = _layer_data(frame, kind)
             MapScript(f"CMF.addRecords(map, {_js_json(data)});", name=f"CMFLayer_{kind}").add_to(m)

@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from geodata.schema import Record
+from geodata.schema import ALLOW_OUTSIDE_CHINA, Record
 
 DATASET_DIR = Path(__file__).resolve().parent.parent / "datasets"
 
@@ -115,13 +115,18 @@ def _reject_non_finite(raw: dict) -> list[str]:
     ]
 
 
-def load_records(paths: Iterable[Path | str] | None = None) -> list[Record]:
+def load_records(
+    paths: Iterable[Path | str] | None = None, *, allow_outside_china: bool = False
+) -> list[Record]:
     """Load and validate records from YAML files.
 
     Parameters
     ----------
     paths
         Dataset files; defaults to every ``datasets/*.yaml``.
+    allow_outside_china
+        Skip the China-bounds check. Only for a user's own imported data
+        (see :func:`geodata.importer.load_user_records`); curated data never.
 
     Raises
     ------
@@ -154,7 +159,9 @@ def load_records(paths: Iterable[Path | str] | None = None) -> list[Record]:
                 )
                 continue
             try:
-                rec = Record.model_validate(raw)
+                rec = Record.model_validate(
+                    raw, context={ALLOW_OUTSIDE_CHINA: allow_outside_china}
+                )
             except ValidationError as exc:
                 problems.extend(_problems_from_validation(str(path), line, label, exc))
                 continue

@@ -14,18 +14,21 @@ class NamedPlace(NamedTuple):
     name_zh: str
     lat: float
     lon: float
+    #: Web map zoom from which the label shows; neighbours of a labelled city wait
+    #: for a closer zoom so labels never pile up at the national view.
+    min_zoom: float = 0.0
 
 
 NAMED_PLACES: tuple[NamedPlace, ...] = (
     NamedPlace("Beijing", "北京", 39.904, 116.407),
-    NamedPlace("Tianjin", "天津", 39.084, 117.201),
+    NamedPlace("Tianjin", "天津", 39.084, 117.201, 5.5),
     NamedPlace("Qingdao", "青岛", 36.067, 120.383),
     NamedPlace("Xi'an", "西安", 34.341, 108.940),
     NamedPlace("Mianyang", "绵阳", 31.468, 104.679),
-    NamedPlace("Chengdu", "成都", 30.573, 104.066),
+    NamedPlace("Chengdu", "成都", 30.573, 104.066, 5.5),
     NamedPlace("Foshan", "佛山", 23.022, 113.122),
-    NamedPlace("Guangzhou", "广州", 23.129, 113.264),
-    NamedPlace("Shenzhen", "深圳", 22.543, 114.058),
+    NamedPlace("Guangzhou", "广州", 23.129, 113.264, 6.5),
+    NamedPlace("Shenzhen", "深圳", 22.543, 114.058, 6),
     NamedPlace("Shanghai", "上海", 31.230, 121.474),
 )
 

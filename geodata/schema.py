@@ -30,6 +30,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -120,6 +121,11 @@ PROVINCES: dict[str, str] = {
 
 #: Rough extent of China's territory; a point outside it is surely a typo.
 CHINA_BOUNDS = {"lat_min": 17.0, "lat_max": 54.0, "lon_min": 73.0, "lon_max": 136.0}
+
+#: Validation-context key that turns the China-bounds check off. Only a user's
+#: own imported data passes it (``Record.model_validate(raw, context={...: True})``);
+#: the importer reports such points as warnings instead, so the user decides.
+ALLOW_OUTSIDE_CHINA = "allow_outside_china"
 
 YEAR_MIN, YEAR_MAX = 1949, 2100
 
@@ -227,13 +233,14 @@ class Record(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _consistent(self) -> Record:
+    def _consistent(self, info: ValidationInfo) -> Record:
         b = CHINA_BOUNDS
-        if not (b["lat_min"] <= self.lat <= b["lat_max"]):
+        check_bounds = not (info.context or {}).get(ALLOW_OUTSIDE_CHINA)
+        if check_bounds and not (b["lat_min"] <= self.lat <= b["lat_max"]):
             raise ValueError(
                 f"lat {self.lat} is outside China ({b['lat_min']}..{b['lat_max']})"
             )
-        if not (b["lon_min"] <= self.lon <= b["lon_max"]):
+        if check_bounds and not (b["lon_min"] <= self.lon <= b["lon_max"]):
             raise ValueError(
                 f"lon {self.lon} is outside China ({b['lon_min']}..{b['lon_max']})"
             )

@@ -13,14 +13,14 @@ from geodata.schema import COLUMN_LABELS, KINDS
 from geodata.summary import format_rmb_bn, summarize
 from geodata.table import display_table
 
-MAP_HEIGHT_PX = 640
+MAP_HEIGHT_PX = 600
 
 frame = cache.atlas_frame()
 flt = current_filter(filter_bounds(frame))
 selected = filter_records(frame, flt)
 summary = summarize(selected)
 
-st.title("CMF Atlas")
+st.markdown("## CMF Atlas")
 st.caption(
     "China's military-civil fusion (军民融合) landscape: industrial clusters, state guidance "
     "funds and innovation demonstration zones. Every record cites its sources; "

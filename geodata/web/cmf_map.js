@@ -137,13 +137,37 @@ window.CMF = (function () {
   }
 
   function addPlaceLabels(map, places) {
-    places.forEach(function (pl) {
+    var markers = places.map(function (pl) {
       var icon = L.divIcon({className: "cmf-place-label", html: "", iconSize: null});
       var m = L.marker([pl.lat, pl.lon], {icon: icon, interactive: false, keyboard: false});
       m.addTo(map);
       var node = m.getElement();
       if (node) { node.appendChild(el("span", pl.name_en + " " + pl.name_zh)); }
+      return {marker: m, minZoom: pl.min_zoom || 0};
     });
+    function update() {
+      var z = map.getZoom();
+      markers.forEach(function (x) {
+        var node = x.marker.getElement();
+        if (node) { node.style.display = z >= x.minZoom ? "" : "none"; }
+      });
+    }
+    map.on("zoomend", update);
+    map.whenReady(update);
+  }
+
+  function prepareMap(map) {
+    // Leaflet's keyboard handler focuses the map on mousedown and restores only this
+    // frame's scroll; in an iframe that is partly off-screen the *page* scrolls, the
+    // mouseup lands elsewhere and the click on a symbol is lost. Focus without scrolling.
+    if (map.keyboard && map.keyboard.enabled()) {
+      map.keyboard.disable();  // unbinds the original handler before we replace it
+      map.keyboard._onMouseDown = function () {
+        if (this._focused) { return; }
+        this._map._container.focus({preventScroll: true});
+      };
+      map.keyboard.enable();
+    }
   }
 
   function init(settings, css) {
@@ -157,6 +181,6 @@ window.CMF = (function () {
     style.textContent = css;
   }
 
-  return {init: init, addRecords: addRecords, addBasemap: addBasemap,
+  return {init: init, prepareMap: prepareMap, addRecords: addRecords, addBasemap: addBasemap,
           addPlaceLabels: addPlaceLabels, popup: popup, tooltip: tooltip, safeUrl: safeUrl};
 })();

@@ -16,12 +16,13 @@ pytestmark = pytest.mark.browser
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
+
 def map_frame(page):
     """The streamlit-folium iframe's frame (it is replaced when the map changes)."""
-    for frame in page.frames:
-        if "streamlit_folium" in frame.url:
-            return frame
-    return None
+    handle = page.wait_for_selector(MAP_IFRAME, timeout=30_000)
+    return handle.content_frame()
 
 
 def wait_for_symbols(page, expected: int, timeout_s: float = 30) -> int:
@@ -29,17 +30,16 @@ def wait_for_symbols(page, expected: int, timeout_s: float = 30) -> int:
     deadline = time.monotonic() + timeout_s
     count = -1
     while time.monotonic() < deadline:
-        frame = map_frame(page)
-        if frame is not None:
-            try:
-                ready = frame.evaluate(
-                    "() => !!(window.L && document.querySelector('.cmf-legend'))")
-                if ready:
-                    count = frame.evaluate("() => document.querySelectorAll('.cmf-symbol').length")
-                    if count == expected:
-                        return count
-            except Exception:  # the iframe was replaced mid-call; look again
-                pass
+        try:
+            frame = map_frame(page)
+            if frame is not None and frame.evaluate(
+                "() => !!(window.L && document.querySelector('.cmf-legend'))"
+            ):
+                count = frame.evaluate("() => document.querySelectorAll('.cmf-symbol').length")
+                if count == expected:
+                    return count
+        except Exception:  # the iframe was replaced mid-call; look again
+            pass
         time.sleep(0.3)
     return count
 
@@ -71,7 +71,7 @@ def test_symbols_match_filters_offline(page, sample_app, sample_frame):
     assert wait_for_symbols(page, expected) == expected
 
     # And search by Chinese name.
-    box = sidebar(page).get_by_label("Name contains")
+    box = sidebar(page).get_by_role("textbox", name="Name contains")
     box.fill("示范区")
     box.press("Enter")
     expected = len(filter_records(
@@ -89,7 +89,7 @@ def test_popup_shows_sources_as_safe_links(page, sample_app):
     page.goto(sample_app, wait_until="domcontentloaded")
     assert wait_for_symbols(page, 7) == 7
     frame = map_frame(page)
-    frame.locator(".cmf-cluster").first.click(force=True)
+    frame.locator(".cmf-cluster").first.click()
     popup = frame.locator(".cmf-popup")
     popup.wait_for(timeout=10_000)
     text = popup.inner_text()
