@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geodata.filters import FilterBounds, RecordFilter, filter_from_controls
-from geodata.schema import DOMAINS, KINDS
+from geodata.schema import DOMAINS, KINDS, PROVINCES
 
 LAYER_KEYS = {kind: f"layer_{kind}" for kind in KINDS}
 YEARS_KEY = "years"
@@ -17,6 +17,7 @@ FUND_KEY = "fund_range"
 UNKNOWN_KEY = "keep_unknown_size"
 DOMAINS_KEY = "domains"
 SEARCH_KEY = "search"
+PROVINCES_KEY = "provinces"
 
 
 def _defaults(bounds: FilterBounds) -> dict[str, object]:
@@ -27,6 +28,7 @@ def _defaults(bounds: FilterBounds) -> dict[str, object]:
         UNKNOWN_KEY: True,
         DOMAINS_KEY: [],
         SEARCH_KEY: "",
+        PROVINCES_KEY: [],
     }
 
 
@@ -43,6 +45,7 @@ def init_state(bounds: FilterBounds) -> None:
     ss[YEARS_KEY] = _clamp(tuple(ss[YEARS_KEY]), bounds.year_min, bounds.year_max)
     ss[FUND_KEY] = _clamp(tuple(ss[FUND_KEY]), 0.0, bounds.fund_max_bn)
     ss[DOMAINS_KEY] = [d for d in ss[DOMAINS_KEY] if d in DOMAINS]
+    ss[PROVINCES_KEY] = [p for p in ss[PROVINCES_KEY] if p in PROVINCES]
 
 
 def reset_filters(bounds: FilterBounds) -> None:
@@ -78,6 +81,12 @@ def render_sidebar(bounds: FilterBounds) -> None:
         key=DOMAINS_KEY, placeholder="All domains",
         help="Shows records tagged with any of the chosen domains; leave empty for all.",
     )
+    sb.multiselect(
+        "Provinces", options=list(PROVINCES),
+        format_func=lambda p: f"{p} {PROVINCES[p]}",
+        key=PROVINCES_KEY, placeholder="All provinces",
+        help="Shows records in any of the chosen provinces; leave empty for all.",
+    )
     sb.text_input(
         "Name contains", key=SEARCH_KEY, placeholder="e.g. Foshan or 佛山",
         help="Searches the English and Chinese names (case-insensitive).",
@@ -96,4 +105,5 @@ def current_filter(bounds: FilterBounds) -> RecordFilter:
         include_unknown_size=bool(ss.get(UNKNOWN_KEY, True)),
         domains=frozenset(ss.get(DOMAINS_KEY, [])),
         search=str(ss.get(SEARCH_KEY, "")),
+        provinces=frozenset(ss.get(PROVINCES_KEY, [])),
     )

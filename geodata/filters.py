@@ -12,6 +12,7 @@ Semantics
   unknown size pass when ``fund_size.include_unknown`` is true.
 - ``domains``: any-of; empty means all.
 - ``search``: case-insensitive substring of the English or Chinese name.
+- ``provinces``: any-of; empty means all.
 
 Example
 -------
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from geodata.schema import DOMAINS, KINDS
+from geodata.schema import DOMAINS, KINDS, PROVINCES
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class RecordFilter:
     fund_size: FundSizeRange = field(default_factory=FundSizeRange)
     domains: frozenset[str] = frozenset()
     search: str = ""
+    provinces: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         unknown_kinds = set(self.kinds) - set(KINDS)
@@ -60,6 +62,11 @@ class RecordFilter:
         if unknown_domains:
             raise ValueError(
                 f"unknown domain(s) {sorted(unknown_domains)}; expected any of {sorted(DOMAINS)}"
+            )
+        unknown_provinces = set(self.provinces) - set(PROVINCES)
+        if unknown_provinces:
+            raise ValueError(
+                f"unknown province(s) {sorted(unknown_provinces)}; expected any of {list(PROVINCES)}"
             )
         if (
             self.year_min is not None
@@ -107,6 +114,8 @@ def filter_records(frame: gpd.GeoDataFrame, flt: RecordFilter) -> gpd.GeoDataFra
         mask &= frame["domains"].map(lambda ds: not wanted.isdisjoint(ds)).astype(bool)
     if flt.search.strip():
         mask &= _name_matches(frame, flt.search)
+    if flt.provinces:
+        mask &= frame["province"].isin(flt.provinces)
     return frame.loc[mask]
 
 
@@ -128,6 +137,8 @@ def describe_filter(flt: RecordFilter) -> str:
         parts.append("funds of unknown size excluded")
     if flt.domains:
         parts.append("domains: " + ", ".join(DOMAINS[d] for d in sorted(flt.domains)))
+    if flt.provinces:
+        parts.append("provinces: " + ", ".join(sorted(flt.provinces)))
     if flt.search.strip():
         parts.append(f"name contains “{flt.search.strip()}”")
     return "; ".join(parts) if parts else "all records"
@@ -160,6 +171,7 @@ def filter_from_controls(
     include_unknown_size: bool,
     domains: frozenset[str],
     search: str,
+    provinces: frozenset[str] = frozenset(),
 ) -> RecordFilter:
     """The filter that sidebar controls describe.
 
@@ -179,4 +191,5 @@ def filter_from_controls(
         ),
         domains=frozenset(domains),
         search=search,
+        provinces=frozenset(provinces),
     )

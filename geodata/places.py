@@ -34,3 +34,19 @@ NAMED_PLACES: tuple[NamedPlace, ...] = (
 
 #: Extent that frames mainland China and Hainan: [[south, west], [north, east]].
 CHINA_VIEW_BOUNDS: tuple[tuple[float, float], tuple[float, float]] = ((18.0, 73.5), (53.6, 134.8))
+
+
+class PresetView(NamedTuple):
+    label: str
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+
+
+#: One-click views for a briefing, each framing the records of its places.
+PRESET_VIEWS: dict[str, PresetView] = {
+    "china": PresetView("All China", CHINA_VIEW_BOUNDS),
+    "prd": PresetView("Pearl River Delta", ((22.35, 112.55), (23.55, 114.45))),
+    "sichuan": PresetView("Sichuan: Chengdu and Mianyang", ((30.25, 103.55), (31.85, 105.15))),
+    "shaanxi": PresetView("Shaanxi: Xi'an", ((33.95, 108.35), (34.75, 109.45))),
+    "jingjin": PresetView("Beijing and Tianjin", ((38.75, 115.75), (40.45, 118.05))),
+    "shandong": PresetView("Shandong coast: Qingdao, Guzhenkou", ((35.45, 119.35), (36.55, 120.95))),
+}

@@ -100,3 +100,14 @@ def test_describe_filter_states_each_choice():
     for part in ("layers: Funds", "years 2017–…", "funds RMB 1–50 bn",
                  "unknown size excluded", "Artificial intelligence", "Xi'an"):
         assert part in text
+
+
+def test_provinces_any_of(sample_frame):
+    got = filter_records(sample_frame, RecordFilter(provinces=frozenset({"Shandong", "Beijing"})))
+    assert set(got["province"]) == {"Shandong", "Beijing"}
+    expected = sample_frame["province"].isin({"Shandong", "Beijing"}).sum()
+    assert len(got) == expected
+    with pytest.raises(ValueError, match="unknown province"):
+        RecordFilter(provinces=frozenset({"Atlantis"}))
+    assert "provinces: Beijing, Shandong" in describe_filter(
+        RecordFilter(provinces=frozenset({"Shandong", "Beijing"})))
