@@ -14,7 +14,8 @@ import geopandas as gpd
 import streamlit as st
 
 from geodata.assets import install_offline_assets
-from geodata.basemap import BASEMAP_PATH, basemap_geojson
+from geodata.basemap import BASEMAP_PATH, basemap_geojson, load_basemap
+from geodata.filters import RecordFilter, filter_records
 from geodata.frame import records_to_frame
 from geodata.load import DATASET_DIR, default_dataset_paths, load_records
 
@@ -59,3 +60,29 @@ def basemap() -> dict[str, Any]:
 def offline_assets() -> str:
     """Copy Leaflet into the static folder once per server process."""
     return str(install_offline_assets(STATIC_DIR))
+
+
+@st.cache_data(show_spinner=False)
+def _load_basemap_frame(path: str, stamp: int) -> gpd.GeoDataFrame:
+    return load_basemap(Path(path))
+
+
+def basemap_frame() -> gpd.GeoDataFrame:
+    """The basemap as a GeoDataFrame (for the province choropleth)."""
+    return _load_basemap_frame(str(BASEMAP_PATH), os.stat(BASEMAP_PATH).st_mtime_ns)
+
+
+@st.cache_data(show_spinner="Drawing the figure…", max_entries=24)
+def _figure_bytes(
+    flt: RecordFilter, fmt: str, paths: tuple[str, ...], stamps: tuple[int, ...]
+) -> bytes:
+    from geodata.figure import dataset_date, figure_bytes
+
+    frame = filter_records(_load_frame(paths, stamps), flt)
+    return figure_bytes(frame, flt, fmt, dpi=300, data_as_of=dataset_date(paths))
+
+
+def report_figure(flt: RecordFilter, fmt: str) -> bytes:
+    """The report figure of the current selection as PNG (300 dpi), SVG or PDF bytes."""
+    paths = dataset_paths()
+    return _figure_bytes(flt, fmt, paths, _stamps(paths))

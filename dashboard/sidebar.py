@@ -19,6 +19,26 @@ DOMAINS_KEY = "domains"
 SEARCH_KEY = "search"
 PROVINCES_KEY = "provinces"
 
+# View state: not filters, but part of a shared link.
+PRESENT_KEY = "present"
+VIEW_KEY = "view"
+SELECTED_KEY = "selected_id"
+CENTER_KEY = "map_center"
+ZOOM_KEY = "map_zoom"
+AS_OF_MODE_KEY = "as_of_mode"
+AS_OF_YEAR_KEY = "as_of_year"
+PLAYING_KEY = "playing"
+PROVINCE_LAYER_KEY = "province_layer"
+#: Widget values set by the page for the next run (a widget's value cannot be
+#: changed once it is drawn); applied by init_state before any widget is drawn.
+PENDING_KEY = "_pending_widget_values"
+
+PROVINCE_LAYER_OPTIONS: dict[str, str] = {
+    "off": "Off",
+    "records": "Record count",
+    "capital": "Fund capital (RMB bn)",
+}
+
 
 def _defaults(bounds: FilterBounds) -> dict[str, object]:
     return {
@@ -29,7 +49,15 @@ def _defaults(bounds: FilterBounds) -> dict[str, object]:
         DOMAINS_KEY: [],
         SEARCH_KEY: "",
         PROVINCES_KEY: [],
+        AS_OF_MODE_KEY: False,
+        AS_OF_YEAR_KEY: bounds.year_max,
+        PROVINCE_LAYER_KEY: "off",
     }
+
+
+def set_widget_values_next_run(**values: object) -> None:
+    """Queue widget values for the next run (call ``st.rerun()`` after)."""
+    st.session_state.setdefault(PENDING_KEY, {}).update(values)
 
 
 def _clamp(value: tuple, lo: float, hi: float) -> tuple:
@@ -42,6 +70,12 @@ def init_state(bounds: FilterBounds) -> None:
     for key, value in _defaults(bounds).items():
         st.session_state.setdefault(key, value)
     ss = st.session_state
+    ss.update(ss.pop(PENDING_KEY, {}))
+    ss.setdefault(PRESENT_KEY, False)
+    ss.setdefault(PLAYING_KEY, False)
+    ss[AS_OF_YEAR_KEY] = min(max(int(ss[AS_OF_YEAR_KEY]), bounds.year_min), bounds.year_max)
+    if ss[PROVINCE_LAYER_KEY] not in PROVINCE_LAYER_OPTIONS:
+        ss[PROVINCE_LAYER_KEY] = "off"
     ss[YEARS_KEY] = _clamp(tuple(ss[YEARS_KEY]), bounds.year_min, bounds.year_max)
     ss[FUND_KEY] = _clamp(tuple(ss[FUND_KEY]), 0.0, bounds.fund_max_bn)
     ss[DOMAINS_KEY] = [d for d in ss[DOMAINS_KEY] if d in DOMAINS]
@@ -52,6 +86,7 @@ def reset_filters(bounds: FilterBounds) -> None:
     """Back to the defaults: every layer, every year, every fund, no search."""
     for key, value in _defaults(bounds).items():
         st.session_state[key] = value
+    st.session_state[PLAYING_KEY] = False
 
 
 def render_sidebar(bounds: FilterBounds) -> None:
@@ -62,7 +97,21 @@ def render_sidebar(bounds: FilterBounds) -> None:
     sb.caption("Layers")
     for kind, key in LAYER_KEYS.items():
         sb.checkbox(KINDS[kind], key=key)
-    if bounds.year_min < bounds.year_max:
+    sb.toggle(
+        "As-of-year view", key=AS_OF_MODE_KEY,
+        help="Show everything established up to a year, and play through the years.",
+    )
+    if bounds.year_min < bounds.year_max and ss_get(AS_OF_MODE_KEY):
+        sb.slider(
+            "Established up to (year)",
+            min_value=bounds.year_min, max_value=bounds.year_max, key=AS_OF_YEAR_KEY, step=1,
+        )
+        playing = bool(ss_get(PLAYING_KEY))
+        sb.button(
+            "⏸ Pause" if playing else "▶ Play the years",
+            on_click=toggle_play, args=(bounds,), width="stretch", key="play_button",
+        )
+    elif bounds.year_min < bounds.year_max:
         sb.slider(
             "Year established or first reported",
             min_value=bounds.year_min, max_value=bounds.year_max, key=YEARS_KEY, step=1,
@@ -92,15 +141,49 @@ def render_sidebar(bounds: FilterBounds) -> None:
         help="Searches the English and Chinese names (case-insensitive).",
     )
     sb.button("Reset filters", on_click=reset_filters, args=(bounds,), width="stretch")
+    sb.header("Display")
+    sb.selectbox(
+        "Province shading", options=list(PROVINCE_LAYER_OPTIONS),
+        format_func=PROVINCE_LAYER_OPTIONS.__getitem__, key=PROVINCE_LAYER_KEY,
+        help="Shade provinces by the records shown (classed colours). "
+        "Click a province on the map to filter to it.",
+    )
+    sb.toggle(
+        "Presentation mode", key=PRESENT_KEY,
+        help="Full-screen map with larger symbols and text, for a briefing screen.",
+    )
+
+
+def ss_get(key: str, default: object = None) -> object:
+    return st.session_state.get(key, default)
+
+
+def toggle_play(bounds: FilterBounds) -> None:
+    """Start playing from the first year (or from the chosen one), or pause."""
+    ss = st.session_state
+    if ss.get(PLAYING_KEY):
+        ss[PLAYING_KEY] = False
+        return
+    ss[AS_OF_MODE_KEY] = True
+    if int(ss.get(AS_OF_YEAR_KEY, bounds.year_max)) >= bounds.year_max:
+        ss[AS_OF_YEAR_KEY] = bounds.year_min
+    ss[PLAYING_KEY] = True
 
 
 def current_filter(bounds: FilterBounds) -> RecordFilter:
-    """The :class:`RecordFilter` the widgets describe now."""
+    """The :class:`RecordFilter` the widgets describe now.
+
+    In the as-of-year view the years run from the first to the chosen one.
+    """
     ss = st.session_state
+    if ss.get(AS_OF_MODE_KEY):
+        years = (bounds.year_min, int(ss.get(AS_OF_YEAR_KEY, bounds.year_max)))
+    else:
+        years = tuple(ss.get(YEARS_KEY, (bounds.year_min, bounds.year_max)))
     return filter_from_controls(
         bounds,
         kinds=frozenset(k for k, key in LAYER_KEYS.items() if ss.get(key, True)),
-        years=tuple(ss.get(YEARS_KEY, (bounds.year_min, bounds.year_max))),
+        years=years,
         fund_range=tuple(ss.get(FUND_KEY, (0.0, bounds.fund_max_bn))),
         include_unknown_size=bool(ss.get(UNKNOWN_KEY, True)),
         domains=frozenset(ss.get(DOMAINS_KEY, [])),

@@ -65,6 +65,8 @@ _JS = resources.files("geodata.web").joinpath("cmf_map.js").read_text(encoding="
 DRAW_ORDER: tuple[str, ...] = ("fund", "cluster", "zone")
 
 SEA_COLOR = "#dce6ee"
+#: Presentation mode: the map fills its frame, whatever height the page gives it.
+FILL_FRAME_CSS = "html, body, #map_div { height: 100vh !important; margin: 0; }"
 BASE_STYLES = {
     "province": {"color": "#8c8c8c", "weight": 0.8, "fillColor": "#fbfaf6", "fillOpacity": 1},
     "neighbour": {"color": "#b5b5b5", "weight": 0.6, "fillColor": "#ecebe6", "fillOpacity": 1},
@@ -228,16 +230,92 @@ def _layer_data(frame: pd.DataFrame, kind: str) -> dict[str, Any]:
     return to_geojson(part)
 
 
+def build_base_map(
+    basemap: dict[str, Any],
+    *,
+    kinds: frozenset[str] | set[str] | None = None,
+    scale: float = 1.0,
+    bounds: tuple[tuple[float, float], tuple[float, float]] = CHINA_VIEW_BOUNDS,
+    static_url: str | None = None,
+    height: str = "100%",
+    fill_frame: bool = False,
+) -> folium.Map:
+    """The parts of the map that do not change with the filters.
+
+    Basemap, place labels, legend, attribution, optional online tiles, and the
+    framing. Records go in :func:`build_record_layers`, so the dashboard can
+    swap them (``feature_group_to_add``) without reloading the map.
+    """
+    kinds = frozenset(KINDS) if kinds is None else frozenset(kinds)
+    m = OfflineMap(
+        location=[35.0, 104.0], zoom_start=4, tiles=None, control_scale=True,
+        prefer_canvas=False, zoom_snap=0.25, static_url=static_url, height=height,
+    )
+    css = _css(scale) + (FILL_FRAME_CSS if fill_frame else "")
+    init = (f"CMF.init({_js_json(_settings(scale))}, {_js_json(css)});"
+            "CMF.prepareMap(map);")
+    MapScript(_JS + "\n" + init, name="CMFInit").add_to(m)
+    MapScript(f"CMF.addBasemap(map, {_js_json(basemap)});", name="CMFBasemap").add_to(m)
+    places = [p._asdict() for p in NAMED_PLACES]
+    MapScript(f"CMF.addPlaceLabels(map, {_js_json(places)});", name="CMFPlaces").add_to(m)
+    legend = _js_json(legend_html(kinds, scale))
+    MapScript(
+        "var lg = L.control({position: 'bottomleft'});"
+        f"lg.onAdd = function () {{ var d = L.DomUtil.create('div'); d.innerHTML = {legend};"
+        " L.DomEvent.disableClickPropagation(d); return d; }; lg.addTo(map);"
+        f"map.attributionControl.addAttribution({_js_json(BASEMAP_ATTRIBUTION_HTML)});"
+        f"map.attributionControl.addAttribution({_js_json(RECORDS_ATTRIBUTION_HTML)});",
+        name="CMFLegend",
+    ).add_to(m)
+    for tiles, name in ONLINE_TILES:
+        folium.TileLayer(tiles, name=name, overlay=True, show=False, control=True).add_to(m)
+    folium.LayerControl(position="topright", collapsed=True).add_to(m)
+    (s, w), (n, e) = bounds
+    m.fit_bounds([[s, w], [n, e]])
+    return m
+
+
+def build_record_layers(
+    frame: pd.DataFrame,
+    *,
+    kinds: frozenset[str] | set[str] | None = None,
+    choropleth: dict[str, Any] | None = None,
+) -> folium.FeatureGroup:
+    """One feature group holding a vectorised layer per visible kind.
+
+    Parameters
+    ----------
+    choropleth
+        Optional province layer drawn under the records:
+        ``{"geojson": ..., "legend": [{"color", "label"}], "title": str}``.
+    """
+    kinds = frozenset(KINDS) if kinds is None else frozenset(kinds)
+    group = folium.FeatureGroup(name="CMF records", control=False)
+    if choropleth is not None:
+        MapScript(f"CMF.addChoropleth(map, {_js_json(choropleth)});", name="CMFChoro").add_to(
+            group
+        )
+    for kind in DRAW_ORDER:
+        if kind in kinds:
+            data = _layer_data(frame, kind)
+            MapScript(f"CMF.addRecords(map, {_js_json(data)});", name=f"CMFLayer_{kind}").add_to(
+                group
+            )
+    return group
+
+
 def build_map(
     frame: pd.DataFrame,
     basemap: dict[str, Any],
     *,
     kinds: frozenset[str] | set[str] | None = None,
     scale: float = 1.0,
+    bounds: tuple[tuple[float, float], tuple[float, float]] = CHINA_VIEW_BOUNDS,
+    choropleth: dict[str, Any] | None = None,
     static_url: str | None = None,
     height: str = "100%",
 ) -> folium.Map:
-    """The Atlas map of the records in ``frame``.
+    """The whole Atlas map of the records in ``frame`` (base map plus record layers).
 
     Parameters
     ----------
@@ -251,33 +329,7 @@ def build_map(
     scale
         Symbol and font scale; presentation mode uses a larger one.
     """
-    kinds = frozenset(KINDS) if kinds is None else frozenset(kinds)
-    m = OfflineMap(
-        location=[35.0, 104.0], zoom_start=4, tiles=None, control_scale=True,
-        prefer_canvas=False, zoom_snap=0.25, static_url=static_url, height=height,
-    )
-    init = (f"CMF.init({_js_json(_settings(scale))}, {_js_json(_css(scale))});"
-            "CMF.prepareMap(map);")
-    MapScript(_JS + "\n" + init, name="CMFInit").add_to(m)
-    MapScript(f"CMF.addBasemap(map, {_js_json(basemap)});", name="CMFBasemap").add_to(m)
-    places = [p._asdict() for p in NAMED_PLACES]
-    MapScript(f"CMF.addPlaceLabels(map, {_js_json(places)});", name="CMFPlaces").add_to(m)
-    for kind in DRAW_ORDER:
-        if kind in kinds:
-            data = _layer_data(frame, kind)
-            MapScript(f"CMF.addRecords(map, {_js_json(data)});", name=f"CMFLayer_{kind}").add_to(m)
-    legend = _js_json(legend_html(kinds, scale))
-    MapScript(
-        "var lg = L.control({position: 'bottomleft'});"
-        f"lg.onAdd = function () {{ var d = L.DomUtil.create('div'); d.innerHTML = {legend};"
-        " L.DomEvent.disableClickPropagation(d); return d; }; lg.addTo(map);"
-        f"map.attributionControl.addAttribution({_js_json(BASEMAP_ATTRIBUTION_HTML)});"
-        f"map.attributionControl.addAttribution({_js_json(RECORDS_ATTRIBUTION_HTML)});",
-        name="CMFLegend",
-    ).add_to(m)
-    for tiles, name in ONLINE_TILES:
-        folium.TileLayer(tiles, name=name, overlay=True, show=False, control=True).add_to(m)
-    folium.LayerControl(position="topright", collapsed=True).add_to(m)
-    (s, w), (n, e) = CHINA_VIEW_BOUNDS
-    m.fit_bounds([[s, w], [n, e]])
+    m = build_base_map(basemap, kinds=kinds, scale=scale, bounds=bounds,
+                       static_url=static_url, height=height)
+    build_record_layers(frame, kinds=kinds, choropleth=choropleth).add_to(m)
     return m

@@ -1,31 +1,81 @@
-"""Map page: headline counts, the map, and a table of exactly what is drawn."""
+"""Map page: headline counts, the map, the selected record, downloads, the table."""
 
 from __future__ import annotations
+
+import time
 
 import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import cache
-from dashboard.sidebar import current_filter
+from dashboard.map_state import MAP_KEY, handle_map_change
+from dashboard.sidebar import (
+    AS_OF_MODE_KEY,
+    AS_OF_YEAR_KEY,
+    CENTER_KEY,
+    PLAYING_KEY,
+    PRESENT_KEY,
+    PROVINCE_LAYER_KEY,
+    SELECTED_KEY,
+    VIEW_KEY,
+    ZOOM_KEY,
+    current_filter,
+    set_widget_values_next_run,
+)
+from geodata.aggregate import by_province, province_choropleth_geojson
+from geodata.detail import escape_markdown, record_fields, source_markdown
+from geodata.export import to_csv_text, to_geojson_text
 from geodata.filters import describe_filter, filter_bounds, filter_records
-from geodata.layers import build_map
+from geodata.layers import build_base_map, build_record_layers
+from geodata.places import PRESET_VIEWS
 from geodata.schema import COLUMN_LABELS, KINDS
 from geodata.summary import format_rmb_bn, summarize
 from geodata.table import display_table
 
 MAP_HEIGHT_PX = 600
+PRESENT_SCALE = 1.6
+PLAY_STEP_SECONDS = 1.2
 
+#: Hides Streamlit's chrome and lets the map fill the screen in presentation mode.
+PRESENTATION_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+[data-testid="stSidebarNav"] { display: none !important; }
+.block-container { padding: 0.6rem 1.2rem 0 1.2rem !important; max-width: 100% !important; }
+iframe[title="streamlit_folium.st_folium"] { height: calc(100vh - 150px) !important; }
+[data-testid="stMetricValue"] { font-size: 2.4rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.15rem !important; }
+</style>"""
+
+ss = st.session_state
 frame = cache.atlas_frame()
-flt = current_filter(filter_bounds(frame))
+bounds = filter_bounds(frame)
+flt = current_filter(bounds)
 selected = filter_records(frame, flt)
 summary = summarize(selected)
+present = bool(ss.get(PRESENT_KEY, False))
 
-st.markdown("## CMF Atlas")
-st.caption(
-    "China's military-civil fusion (军民融合) landscape: industrial clusters, state guidance "
-    "funds and innovation demonstration zones. Every record cites its sources; "
-    "hover a symbol for its name, click it for details."
-)
+
+def _exit_presentation() -> None:
+    ss[PRESENT_KEY] = False
+
+
+def _clear_selection() -> None:
+    ss[SELECTED_KEY] = None
+
+
+if present:
+    st.html(PRESENTATION_CSS)
+    head, exit_col = st.columns([6, 1], vertical_alignment="center")
+    head.markdown(f"### CMF Atlas · {escape_markdown(describe_filter(flt))}")
+    exit_col.button("Exit presentation", on_click=_exit_presentation, width="stretch")
+else:
+    st.markdown("## CMF Atlas")
+    st.caption(
+        "China's military-civil fusion (军民融合) landscape: industrial clusters, state guidance "
+        "funds and innovation demonstration zones. Every record cites its sources; "
+        "hover a symbol for its name, click it for details."
+    )
 
 cols = st.columns(4)
 for col, kind in zip(cols, KINDS, strict=False):
@@ -39,27 +89,113 @@ cols[3].metric(
         f"{unknown} fund(s) of unknown size are not included."
     ),
 )
-note = f" · {unknown} fund(s) of unknown size not in the sum" if unknown else ""
-st.caption(f"Filters: {describe_filter(flt)}{note}")
+if not present:
+    note = f" · {unknown} fund(s) of unknown size not in the sum" if unknown else ""
+    as_of = f" · as of {ss.get(AS_OF_YEAR_KEY)}" if ss.get(AS_OF_MODE_KEY) else ""
+    st.caption(f"Filters: {describe_filter(flt)}{as_of}{note}")
 
 if summary.total == 0:
     st.info(
         "No records match these filters. Widen the year or fund-size range, clear the "
-        "domain or name search, or press **Reset filters** in the sidebar."
+        "domain, province or name search, or press **Reset filters** in the sidebar."
     )
 
-fmap = build_map(selected, cache.basemap(), kinds=flt.kinds)
+view = ss.get(VIEW_KEY) if ss.get(VIEW_KEY) in PRESET_VIEWS else None
+st.segmented_control(
+    "View", options=list(PRESET_VIEWS), format_func=lambda k: PRESET_VIEWS[k].label,
+    key=VIEW_KEY, label_visibility="collapsed",
+)
+view = ss.get(VIEW_KEY) if ss.get(VIEW_KEY) in PRESET_VIEWS else "china"
+
+choropleth = None
+shading = ss.get(PROVINCE_LAYER_KEY, "off")
+if shading in ("records", "capital"):
+    ch = province_choropleth_geojson(
+        cache.basemap_frame(), by_province(selected), shading, palette="Greens"
+    )
+    choropleth = {
+        "geojson": ch.to_geojson(),
+        "legend": [{"color": e.color, "label": e.label} for e in ch.legend],
+        "title": ch.title,
+    }
+
+scale = PRESENT_SCALE if present else 1.0
+base = build_base_map(
+    cache.basemap(), kinds=flt.kinds, scale=scale, bounds=PRESET_VIEWS[view].bounds,
+    fill_frame=present,
+)
+records_layer = build_record_layers(selected, kinds=flt.kinds, choropleth=choropleth)
+center = ss.get(CENTER_KEY)
 st_folium(
-    fmap, key="atlas_map", height=MAP_HEIGHT_PX, use_container_width=True, returned_objects=[]
+    base,
+    key=MAP_KEY,
+    feature_group_to_add=records_layer,
+    height=MAP_HEIGHT_PX,
+    use_container_width=True,
+    returned_objects=["last_active_drawing"],
+    center=tuple(center) if center else None,
+    zoom=ss.get(ZOOM_KEY),
+    on_change=handle_map_change,
 )
 
-st.subheader(f"Records shown ({summary.total})")
-st.dataframe(
-    display_table(selected),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        COLUMN_LABELS["fund_size_rmb_bn"]: st.column_config.NumberColumn(format="%.1f"),
-        COLUMN_LABELS["year"]: st.column_config.NumberColumn(format="%d"),
-    },
-)
+selected_id = ss.get(SELECTED_KEY)
+if selected_id and not present:
+    rows = frame[frame["id"] == selected_id]
+    with st.container(border=True):
+        if rows.empty:
+            st.warning(f"The selected record {selected_id!r} is not in the data.")
+        else:
+            row = rows.iloc[0]
+            top, close = st.columns([6, 1], vertical_alignment="center")
+            top.markdown(
+                f"#### {escape_markdown(row['name_en'])}  \n{escape_markdown(row['name_zh'])}"
+            )
+            close.button("Close", on_click=_clear_selection, key="close_detail", width="stretch")
+            if selected_id not in set(selected["id"]):
+                st.caption("This record is hidden by the current filters.")
+            st.table({"Field": [k for k, _ in record_fields(row)],
+                      "Value": [v for _, v in record_fields(row)]})
+            st.markdown("**Sources**")
+            st.markdown("\n".join(f"{i}. {source_markdown(s)}"
+                                  for i, s in enumerate(row["sources"], start=1)))
+
+if not present:
+    st.subheader(f"Records shown ({summary.total})")
+    st.dataframe(
+        display_table(selected),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            COLUMN_LABELS["fund_size_rmb_bn"]: st.column_config.NumberColumn(format="%.1f"),
+            COLUMN_LABELS["year"]: st.column_config.NumberColumn(format="%d"),
+        },
+    )
+    st.markdown("**Download the selection**")
+    d = st.columns(5)
+    d[0].download_button(
+        "Data (CSV)", data=lambda: to_csv_text(selected), file_name="cmf-atlas.csv",
+        mime="text/csv", on_click="ignore", key="dl_csv", width="stretch",
+    )
+    d[1].download_button(
+        "Data (GeoJSON)", data=lambda: to_geojson_text(selected),
+        file_name="cmf-atlas.geojson", mime="application/geo+json", on_click="ignore",
+        key="dl_geojson", width="stretch",
+    )
+    for col, fmt, mime in ((d[2], "png", "image/png"), (d[3], "svg", "image/svg+xml"),
+                           (d[4], "pdf", "application/pdf")):
+        col.download_button(
+            f"Figure ({fmt.upper()})", data=lambda fmt=fmt: cache.report_figure(flt, fmt),
+            file_name=f"cmf-atlas.{fmt}", mime=mime, on_click="ignore", key=f"dl_{fmt}",
+            width="stretch",
+            help="A captioned map of the current selection for reports"
+            + (", 300 dpi." if fmt == "png" else ", as vectors."),
+        )
+
+if ss.get(PLAYING_KEY) and ss.get(AS_OF_MODE_KEY):
+    year = int(ss.get(AS_OF_YEAR_KEY, bounds.year_max))
+    if year >= bounds.year_max:
+        ss[PLAYING_KEY] = False
+    else:
+        time.sleep(PLAY_STEP_SECONDS)
+        set_widget_values_next_run(**{AS_OF_YEAR_KEY: year + 1})
+        st.rerun()

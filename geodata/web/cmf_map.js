@@ -136,6 +136,45 @@ window.CMF = (function () {
     }).addTo(map);
   }
 
+  function addChoropleth(target, spec) {
+    var layer = L.geoJSON(spec.geojson, {
+      pane: "cmf-choro",
+      style: function (f) {
+        return {color: "#777", weight: 0.6, fillColor: f.properties.fill_color, fillOpacity: 0.75};
+      },
+      onEachFeature: function (feature, lyr) {
+        lyr.bindTooltip(function () {
+          var d = el("div", null, "cmf-tip");
+          d.appendChild(el("div", feature.properties.name_en + " " + feature.properties.name_zh,
+                           "cmf-tip-en"));
+          d.appendChild(el("div", feature.properties.value_label, "cmf-tip-zh"));
+          d.appendChild(el("div", "Click to filter to this province", "cmf-popup-via"));
+          return d;
+        }, {sticky: true, opacity: 0.95});
+      }
+    });
+    var legend = L.control({position: "bottomright"});
+    legend.onAdd = function () {
+      var d = el("div", null, "cmf-legend");
+      d.appendChild(el("h4", spec.title));
+      (spec.legend || []).forEach(function (entry) {
+        var r = el("div", null, "row");
+        var sw = el("span");
+        sw.style.cssText = "display:inline-block;width:14px;height:12px;border:1px solid #777;";
+        sw.style.background = /^#[0-9a-fA-F]{3,8}$/.test(entry.color) ? entry.color : "#fff";
+        r.appendChild(sw);
+        r.appendChild(el("span", entry.label));
+        d.appendChild(r);
+      });
+      L.DomEvent.disableClickPropagation(d);
+      return d;
+    };
+    layer.on("add", function () { if (layer._map) { legend.addTo(layer._map); } });
+    layer.on("remove", function () { legend.remove(); });
+    layer.addTo(target);
+    return layer;
+  }
+
   function addPlaceLabels(map, places) {
     var markers = places.map(function (pl) {
       var icon = L.divIcon({className: "cmf-place-label", html: "", iconSize: null});
@@ -157,9 +196,14 @@ window.CMF = (function () {
   }
 
   function prepareMap(map) {
+    if (!map.getPane("cmf-choro")) {
+      map.createPane("cmf-choro");
+      map.getPane("cmf-choro").style.zIndex = 300;
+    }
     // Leaflet's keyboard handler focuses the map on mousedown and restores only this
     // frame's scroll; in an iframe that is partly off-screen the *page* scrolls, the
     // mouseup lands elsewhere and the click on a symbol is lost. Focus without scrolling.
+    setTimeout(function () { map.invalidateSize(); }, 50);
     if (map.keyboard && map.keyboard.enabled()) {
       map.keyboard.disable();  // unbinds the original handler before we replace it
       map.keyboard._onMouseDown = function () {
@@ -181,6 +225,6 @@ window.CMF = (function () {
     style.textContent = css;
   }
 
-  return {init: init, prepareMap: prepareMap, addRecords: addRecords, addBasemap: addBasemap,
+  return {init: init, prepareMap: prepareMap, addChoropleth: addChoropleth, addRecords: addRecords, addBasemap: addBasemap,
           addPlaceLabels: addPlaceLabels, popup: popup, tooltip: tooltip, safeUrl: safeUrl};
 })();

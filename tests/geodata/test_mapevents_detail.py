@@ -1,0 +1,65 @@
+"""Map clicks become actions once; the detail panel escapes data and links only http(s)."""
+
+from __future__ import annotations
+
+import pytest
+
+from geodata.detail import escape_markdown, record_fields, safe_http_url, source_markdown
+from geodata.mapevents import MapAction, map_click_action
+
+
+def _click(props):
+    return {"last_active_drawing": {"type": "Feature", "properties": props}}
+
+
+def test_record_click_then_same_click_again_is_ignored():
+    action, sig = map_click_action(_click({"id": "zone-a", "kind": "zone"}), None)
+    assert action == MapAction("record", "zone-a")
+    again, sig2 = map_click_action(_click({"id": "zone-a", "kind": "zone"}), sig)
+    assert again is None
+    assert sig2 == sig
+    other, _ = map_click_action(_click({"id": "zone-b", "kind": "zone"}), sig)
+    assert other == MapAction("record", "zone-b")
+
+
+def test_province_click():
+    action, _ = map_click_action(_click({"role": "province", "name_en": "Sichuan"}), None)
+    assert action == MapAction("province", "Sichuan")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, {}, {"last_active_drawing": None}, {"last_active_drawing": {"properties": "x"}},
+     _click({"role": "province", "name_en": "Atlantis"}), _click({"kind": "tank", "id": "t"})],
+)
+def test_unusable_values_are_no_action(value):
+    assert map_click_action(value, None)[0] is None
+
+
+def test_record_fields_label_every_present_field(sample_frame):
+    row = sample_frame.set_index("id", drop=False).loc["fund-unknown"]
+    fields = dict(record_fields(row))
+    assert fields["Fund size (RMB bn)"] == "Unknown"
+    assert fields["Layer"] == "Funds"
+    assert fields["名称"] == "未知规模基金"
+    assert "Status" not in fields
+    big = dict(record_fields(sample_frame.set_index("id", drop=False).loc["fund-big"]))
+    assert big["Fund size (RMB bn)"] == "RMB 200.0 bn"
+
+
+def test_only_http_urls_become_links():
+    assert safe_http_url("https://a.example/x") == "https://a.example/x"
+    for bad in ("javascript:alert(1)", "data:text/html,x", "https://a b", None, 3):
+        assert safe_http_url(bad) is None
+    md = source_markdown({"publisher": "P", "title": "T", "url": "javascript:alert(1)"})
+    assert "](" not in md
+    assert "javascript" not in md
+    md = source_markdown({"publisher": "P", "title": "T", "url": "https://ok.example/a"})
+    assert md.endswith("[T](https://ok.example/a)")
+
+
+def test_markdown_in_data_is_inert():
+    md = source_markdown({"publisher": "<b>P</b>", "title": "[x](http://evil)", "via": "*v*"})
+    assert "[x](http" not in md
+    assert "\\<b\\>" in md
+    assert escape_markdown("**bold**") == "\\*\\*bold\\*\\*"
