@@ -42,7 +42,7 @@ PRESENTATION_CSS = """<style>
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
 [data-testid="stSidebarNav"] { display: none !important; }
 .block-container { padding: 0.6rem 1.2rem 0 1.2rem !important; max-width: 100% !important; }
-iframe[title="streamlit_folium.st_folium"] { height: calc(100vh - 150px) !important; }
+iframe[title="streamlit_folium.st_folium"] { height: calc(100vh - 245px) !important; }
 [data-testid="stMetricValue"] { font-size: 2.4rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.15rem !important; }
 </style>"""
