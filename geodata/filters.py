@@ -66,7 +66,8 @@ class RecordFilter:
         unknown_provinces = set(self.provinces) - set(PROVINCES)
         if unknown_provinces:
             raise ValueError(
-                f"unknown province(s) {sorted(unknown_provinces)}; expected any of {list(PROVINCES)}"
+                f"unknown province(s) {sorted(unknown_provinces)}; "
+                f"expected any of {list(PROVINCES)}"
             )
         if (
             self.year_min is not None

@@ -48,5 +48,7 @@ PRESET_VIEWS: dict[str, PresetView] = {
     "sichuan": PresetView("Sichuan: Chengdu and Mianyang", ((30.25, 103.55), (31.85, 105.15))),
     "shaanxi": PresetView("Shaanxi: Xi'an", ((33.95, 108.35), (34.75, 109.45))),
     "jingjin": PresetView("Beijing and Tianjin", ((38.75, 115.75), (40.45, 118.05))),
-    "shandong": PresetView("Shandong coast: Qingdao, Guzhenkou", ((35.45, 119.35), (36.55, 120.95))),
+    "shandong": PresetView(
+        "Shandong coast: Qingdao, Guzhenkou", ((35.45, 119.35), (36.55, 120.95))
+    ),
 }
