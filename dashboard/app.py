@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard.sidebar import render_sidebar
+from dashboard.url_sync import apply_url_to_session, write_session_to_url
 from geodata.filters import filter_bounds
 from geodata.load import DatasetError
 
@@ -40,7 +41,17 @@ except (OSError, ValueError) as exc:
     st.error(f"CMF Atlas could not start: {exc}")
     st.stop()
 
-render_sidebar(filter_bounds(frame))
+bounds = filter_bounds(frame)
+# Before the sidebar, so a shared link sets the widgets' starting values.
+apply_url_to_session(bounds, set(frame["id"]))
+render_sidebar(bounds)
 
-page = st.navigation([st.Page("views/map.py", title="Map", icon=":material/map:", default=True)])
+page = st.navigation([
+    st.Page("views/map.py", title="Map", icon=":material/map:", default=True),
+    st.Page("views/charts.py", title="Charts", icon=":material/bar_chart:"),
+    st.Page("views/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("views/sources.py", title="Sources", icon=":material/menu_book:"),
+    st.Page("views/about.py", title="About", icon=":material/info:"),
+])
 page.run()
+write_session_to_url(bounds)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m geodata validate`` and ``python -m geodata list``.
+"""Command line: ``python -m geodata validate``, ``list``, ``import`` and ``figure``.
 
 ``list`` takes the same filters as the dashboard sidebar and prints the
 matching records, so a result in the UI can be reproduced in a script.
@@ -14,8 +14,9 @@ from pathlib import Path
 from geodata.export import to_csv_text, to_geojson_text
 from geodata.filters import FundSizeRange, RecordFilter, filter_records
 from geodata.frame import records_to_frame
+from geodata.importer import ImportPreview, preview_import, save_user_records
 from geodata.load import DatasetError, default_dataset_paths, load_records
-from geodata.schema import DOMAINS, KINDS
+from geodata.schema import DOMAINS, KINDS, PROVINCES
 
 
 def _add_filter_options(p: argparse.ArgumentParser) -> None:
@@ -32,6 +33,10 @@ def _add_filter_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--search", default="", help="text in the English or Chinese name")
     p.add_argument(
+        "--province", action="append", choices=list(PROVINCES), metavar="PROVINCE",
+        help="province, English name (repeatable, any-of)",
+    )
+    p.add_argument(
         "--data", action="append", type=Path, help="dataset file(s); default: datasets/*.yaml"
     )
 
@@ -47,6 +52,7 @@ def filter_from_args(args: argparse.Namespace) -> RecordFilter:
         ),
         domains=frozenset(args.domain or ()),
         search=args.search,
+        provinces=frozenset(args.province or ()),
     )
 
 
@@ -58,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="print the filtered records")
     _add_filter_options(ls)
     ls.add_argument("--format", choices=["geojson", "csv"], default="geojson")
+    _add_import_parser(sub)
+    fg = sub.add_parser("figure", help="draw the filtered records as a PNG, SVG or PDF figure")
+    _add_filter_options(fg)
+    fg.add_argument("--out", type=Path, required=True, help="output file: .png, .svg or .pdf")
+    fg.add_argument("--title", help="figure title (default: China's military-civil fusion …)")
+    fg.add_argument("--width-in", type=float, default=7.5, help="width in inches (default 7.5)")
+    fg.add_argument("--dpi", type=float, default=300, help="PNG resolution (default 300)")
+    fg.add_argument(
+        "--data-as-of", help="date for 'Data as of', YYYY-MM-DD; default: newest dataset file"
+    )
     return parser
 
 
@@ -79,13 +95,128 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_figure(args: argparse.Namespace) -> int:
+    # Imported here: matplotlib is slow to import and only this command needs it.
+    from geodata.figure import FigureFontError, dataset_date, export_figure, figure_format
+
+    figure_format(args.out)  # a bad extension fails before any data is read
+    flt = filter_from_args(args)
+    paths = args.data or default_dataset_paths()
+    selected = filter_records(records_to_frame(load_records(paths)), flt)
+    try:
+        out = export_figure(
+            selected, flt, args.out, title=args.title, width_in=args.width_in, dpi=args.dpi,
+            data_as_of=args.data_as_of or dataset_date(paths),
+        )
+    except (FigureFontError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} ({len(selected)} records, {out.stat().st_size:,} bytes)")
+    return 0
+
+
+_IMPORT_HELP = """\
+Preview importing your own CSV, GeoJSON, GeoPackage or zipped Shapefile:
+prints a summary, the column mapping, and every rejected row and warning.
+
+exit status: 0 if every row is accepted (warnings allowed); 1 if the file is
+refused or any row is rejected; 2 for invalid arguments.
+
+--save writes the accepted records (datasets YAML, written atomically) only
+when every row is accepted; add --accept-partial to save the accepted rows
+even though some were rejected (the exit status is still 1). Nothing is saved
+when the file is refused or no row is accepted.
+"""
+
+
+def _mapping_pair(text: str) -> tuple[str, str]:
+    header, sep, field = text.rpartition("=")
+    if not sep or not header:
+        raise argparse.ArgumentTypeError(f"expected HEADER=field, got {text!r}")
+    return header, field
+
+
+def _positive(kind: type) -> object:
+    def parse(text: str) -> float | int:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        return value
+
+    return parse
+
+
+def _add_import_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import", help="preview (and optionally save) your own data file",
+        description=_IMPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("file", type=Path, help="CSV, GeoJSON, GeoPackage or zipped Shapefile")
+    p.add_argument("--kind", choices=list(KINDS), default="cluster",
+                   help="layer for rows without a kind column (default: cluster)")
+    p.add_argument("--crs", help="CRS of a CSV's coordinates, or of a shapefile without .prj "
+                                 "(default EPSG:4326), e.g. EPSG:4547")
+    p.add_argument("--map", action="append", type=_mapping_pair, default=[],
+                   metavar="HEADER=FIELD",
+                   help="map a column to a field, overriding the guess (repeatable); "
+                        "FIELD '-' ignores the column")
+    p.add_argument("--save", type=Path, metavar="OUT.yaml", help="write accepted records here")
+    p.add_argument("--accept-partial", action="store_true",
+                   help="with --save, save the accepted rows even if some were rejected")
+    p.add_argument("--max-mb", type=_positive(float), default=20.0,
+                   help="refuse files larger than this many MB (default 20)")
+    p.add_argument("--max-rows", type=_positive(int), default=50_000,
+                   help="refuse files with more rows than this (default 50000)")
+
+
+def _print_import_report(preview: ImportPreview) -> None:
+    print(preview.summary())
+    if preview.mapping.pairs:
+        pairs = ", ".join(f"{h!r} -> {f}" for h, f in preview.mapping.pairs)
+        print(f"mapping: {pairs}")
+    for label, problems in (
+        ("error", preview.errors), ("rejected", preview.problems), ("warning", preview.warnings)
+    ):
+        for problem in problems:
+            print(f"{label}: {problem}")
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    options = {
+        "kind": args.kind, "crs": args.crs,
+        "max_bytes": int(args.max_mb * 2**20), "max_rows": args.max_rows,
+    }
+    preview = preview_import(args.file, **options)
+    if args.map and preview.headers:
+        mapping = preview.mapping.with_overrides(dict(args.map))
+        preview = preview_import(args.file, mapping=mapping, **options)
+    _print_import_report(preview)
+    if args.save:
+        if not preview.records:
+            print("not saved: no record was accepted", file=sys.stderr)
+        elif preview.problems and not args.accept_partial:
+            print(
+                f"not saved: {preview.rejected} row(s) rejected; fix them, or pass "
+                f"--accept-partial to save the {len(preview.records)} accepted record(s)",
+                file=sys.stderr,
+            )
+        else:
+            save_user_records(preview.records, args.save)
+            print(f"saved {len(preview.records)} record(s) to {args.save}")
+    return 0 if preview.ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "import":
+            return _cmd_import(args)
         if args.command == "validate":
             return _cmd_validate(args)
+        if args.command == "figure":
+            return _cmd_figure(args)
         return _cmd_list(args)
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)

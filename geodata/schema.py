@@ -96,6 +96,18 @@ OTHER_STATUSES: dict[str, str] = {
     "established": "Established",
 }
 STATUSES: dict[str, str] = {**ZONE_STATUSES, **OTHER_STATUSES}
+#: What each status means in this data (also in datasets/README.md).
+STATUS_MEANINGS: dict[str, str] = {
+    "approved": "Zones only. Named by our sources as approved by the central authorities "
+    "as a national MCF innovation demonstration zone.",
+    "applied_not_approved": "Zones only. Reported to have applied for national "
+    "demonstration-zone status and not to have been approved.",
+    "local_pilot": "Zones only. A zone designated by a province or city on its own "
+    "authority, outside the national list.",
+    "proposed": "Non-zones. Planned or proposed in a source; no sign yet that it exists.",
+    "announced": "Non-zones. Publicly announced or about to open; operation not confirmed.",
+    "established": "Non-zones. Reported as set up, launched or held.",
+}
 
 #: How exactly the coordinates place the record.
 LOCATION_PRECISIONS: dict[str, str] = {
@@ -104,6 +116,16 @@ LOCATION_PRECISIONS: dict[str, str] = {
     "city": "City centre",
     "province": "Provincial capital or centroid",
     "national_hq": "National body, placed at its headquarters",
+}
+#: What each location precision means on the map (also in datasets/README.md).
+LOCATION_PRECISION_MEANINGS: dict[str, str] = {
+    "site": "The point is the facility or venue itself.",
+    "district": "The point is in the right district, county or new area, but not at the "
+    "facility: the site is unknown or the entity covers an area.",
+    "city": "The point is the city centre: only the city is known.",
+    "province": "The point is the provincial capital or centroid: only the province is known.",
+    "national_hq": "A national body or fund with no local site, placed at the Beijing "
+    "headquarters of the body that sponsors or runs it.",
 }
 
 #: Provincial-level divisions, English name -> Chinese name.

@@ -7,7 +7,15 @@ import copy
 import pytest
 from pydantic import ValidationError
 
-from geodata.schema import DOMAINS, RECORD_COLUMNS, Record
+from geodata.schema import (
+    DOMAINS,
+    LOCATION_PRECISION_MEANINGS,
+    LOCATION_PRECISIONS,
+    RECORD_COLUMNS,
+    STATUS_MEANINGS,
+    STATUSES,
+    Record,
+)
 
 GOOD = {
     "id": "fund-x", "kind": "fund", "category": "guidance_fund",
@@ -90,3 +98,12 @@ def test_unknown_fund_size_is_none_not_zero():
 
 def test_every_domain_has_a_label():
     assert all(isinstance(v, str) and v for v in DOMAINS.values())
+
+
+@pytest.mark.parametrize(
+    ("vocabulary", "meanings"),
+    [(STATUSES, STATUS_MEANINGS), (LOCATION_PRECISIONS, LOCATION_PRECISION_MEANINGS)],
+)
+def test_every_status_and_precision_says_what_it_means(vocabulary, meanings):
+    assert list(meanings) == list(vocabulary)
+    assert all(len(text) > 20 for text in meanings.values())

@@ -1,0 +1,165 @@
+"""Keep the URL and the session in step, so a copied link reopens the same map.
+
+On a session's first run the link's query parameters seed the widgets, before
+any widget is drawn (:func:`apply_url_to_session`); at the end of every run the
+URL is rewritten from the widgets (:func:`write_session_to_url`). Reading and
+writing the parameters is pure and lives in :mod:`geodata.urlstate`; this
+module only moves values between ``st.query_params`` and ``st.session_state``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import streamlit as st
+
+from dashboard.sidebar import (
+    AS_OF_MODE_KEY,
+    AS_OF_YEAR_KEY,
+    CENTER_KEY,
+    DOMAINS_KEY,
+    FUND_KEY,
+    LAYER_KEYS,
+    PRESENT_KEY,
+    PROVINCES_KEY,
+    SEARCH_KEY,
+    SELECTED_KEY,
+    UNKNOWN_KEY,
+    VIEW_KEY,
+    YEARS_KEY,
+    ZOOM_KEY,
+)
+from geodata.detail import escape_markdown
+from geodata.filters import FilterBounds
+from geodata.places import PRESET_VIEWS
+from geodata.schema import DOMAINS, PROVINCES
+from geodata.urlstate import (
+    ZOOM_MAX,
+    ZOOM_MIN,
+    AtlasState,
+    params_to_state,
+    state_to_params,
+)
+
+#: Set once the link has been read, so later runs never overwrite the widgets.
+URL_APPLIED_KEY = "_url_applied"
+#: Notices about the link, shown until the map is changed from what the link opened.
+URL_NOTICES_KEY = "_url_notices"
+#: The parameters of the state the link opened, to tell when the user moved on.
+URL_OPENED_KEY = "_url_opened_params"
+
+#: Decimal places written for the map centre (about 1 m) and the zoom.
+CENTER_DECIMALS = 5
+ZOOM_DECIMALS = 2
+
+
+def state_to_session(state: AtlasState, session: MutableMapping[str, Any]) -> None:
+    """Write ``state`` into the widgets' keys (call before any widget is drawn)."""
+    for kind, key in LAYER_KEYS.items():
+        session[key] = kind in state.layers
+    session[YEARS_KEY] = tuple(state.years)
+    session[FUND_KEY] = tuple(float(f) for f in state.fund)
+    session[UNKNOWN_KEY] = state.keep_unknown_size
+    session[DOMAINS_KEY] = [d for d in DOMAINS if d in state.domains]
+    session[PROVINCES_KEY] = [p for p in PROVINCES if p in state.provinces]
+    session[SEARCH_KEY] = state.search
+    session[VIEW_KEY] = state.view
+    session[CENTER_KEY] = state.center
+    session[ZOOM_KEY] = state.zoom
+    session[SELECTED_KEY] = state.selected
+    session[PRESENT_KEY] = state.present
+    session[AS_OF_MODE_KEY] = state.as_of is not None
+    if state.as_of is not None:
+        session[AS_OF_YEAR_KEY] = state.as_of
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _center(value: Any) -> tuple[float, float] | None:
+    """``(lat, lon)`` from a pair or from Leaflet's ``{"lat": .., "lng": ..}``."""
+    if isinstance(value, Mapping):
+        value = (value.get("lat"), value.get("lng", value.get("lon")))
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return None
+    lat, lon = (_finite(v) for v in value)
+    if lat is None or lon is None or not -90 <= lat <= 90:
+        return None
+    # Leaflet's longitude runs past ±180 when the map is panned round the world.
+    lon = (lon + 180) % 360 - 180
+    return round(lat, CENTER_DECIMALS) + 0.0, round(lon, CENTER_DECIMALS) + 0.0
+
+
+def state_from_session(session: Mapping[str, Any], bounds: FilterBounds) -> AtlasState:
+    """The :class:`AtlasState` the widgets and map keys describe now.
+
+    Values the page may have left in an odd shape (a centre as a dict, a zoom
+    as text) are read leniently; anything unusable counts as unset.
+    """
+    default = AtlasState.default(bounds)
+    zoom = _finite(session.get(ZOOM_KEY))
+    selected = session.get(SELECTED_KEY)
+    view = session.get(VIEW_KEY)
+    as_of = _finite(session.get(AS_OF_YEAR_KEY)) if session.get(AS_OF_MODE_KEY) else None
+    return AtlasState(
+        layers=frozenset(k for k, key in LAYER_KEYS.items() if session.get(key, True)),
+        years=tuple(int(y) for y in session.get(YEARS_KEY, default.years)),
+        fund=tuple(float(f) for f in session.get(FUND_KEY, default.fund)),
+        keep_unknown_size=bool(session.get(UNKNOWN_KEY, True)),
+        domains=frozenset(d for d in session.get(DOMAINS_KEY, ()) if d in DOMAINS),
+        provinces=frozenset(p for p in session.get(PROVINCES_KEY, ()) if p in PROVINCES),
+        search=str(session.get(SEARCH_KEY, "")),
+        view=view if view in PRESET_VIEWS else None,
+        center=_center(session.get(CENTER_KEY)),
+        zoom=None if zoom is None else round(min(max(zoom, ZOOM_MIN), ZOOM_MAX), ZOOM_DECIMALS),
+        selected=selected if isinstance(selected, str) and selected else None,
+        present=bool(session.get(PRESENT_KEY, False)),
+        as_of=None if as_of is None else int(as_of),
+    )
+
+
+def _url_params() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def apply_url_to_session(bounds: FilterBounds, known_ids: set[str] | frozenset[str]) -> None:
+    """Seed the widgets from the link on a session's first run; show the link's notices.
+
+    Call after the data loads and before the sidebar is drawn. Later runs leave
+    the widgets alone (the user owns them by then) and only repeat the notices,
+    until the map is changed from what the link opened.
+    """
+    ss = st.session_state
+    if not ss.get(URL_APPLIED_KEY):
+        ss[URL_APPLIED_KEY] = True
+        state, notices = params_to_state(_url_params(), bounds, known_ids)
+        state_to_session(state, ss)
+        ss[URL_NOTICES_KEY] = notices
+        ss[URL_OPENED_KEY] = state_to_params(state, bounds)
+    elif state_to_params(state_from_session(ss, bounds), bounds) != ss.get(URL_OPENED_KEY):
+        ss.pop(URL_NOTICES_KEY, None)
+    notices = ss.get(URL_NOTICES_KEY)
+    if notices:
+        # One box, not one per notice, so a mangled link does not push the map off screen.
+        st.warning(
+            "Part of this link could not be used:\n"
+            + "\n".join(f"- {escape_markdown(n)}" for n in notices)
+        )
+
+
+def write_session_to_url(bounds: FilterBounds) -> None:
+    """Set the URL to exactly the current state's parameters (call at the end of a run).
+
+    Stale keys go; an unchanged URL is not rewritten, so no message is sent to
+    the browser on a run that changed nothing.
+    """
+    params = state_to_params(state_from_session(st.session_state, bounds), bounds)
+    if _url_params() != {key: [value] for key, value in params.items()}:
+        st.query_params.from_dict(params)

@@ -1,0 +1,281 @@
+"""Write the hostile-input corpus: small files that each break one rule of the importer.
+
+Run from the repository root: ``.venv/bin/python tests/data/hostile/make_corpus.py``.
+The expected outcome of every file is in ``expected.yaml`` beside this script,
+written by hand so a change in the importer's behaviour shows up as a failing
+test. Files that would be big (a real million-row CSV, a real zip bomb) are
+not committed: tests generate them in ``tmp_path``, and here they appear only
+as tiny files that *claim* to be huge. Zip entries carry a fixed timestamp;
+the shapefile zips come from GDAL, whose ``.dbf`` header records the date it
+was written, so those few files differ by a date byte between runs.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import struct
+import sys
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+HEADER = "name,lat,lon,year"
+FIXED_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+def csv_text(*lines: str, header: str = HEADER) -> bytes:
+    return ("\n".join((header, *lines)) + "\n").encode("utf-8")
+
+
+def one_row(extra_header: str, extra_value: str, *, name: str = "Test Lab") -> bytes:
+    return csv_text(f"{name},39.1,117.2,2018,{extra_value}", header=f"{HEADER},{extra_header}")
+
+
+def zip_of(entries: list[tuple[str | zipfile.ZipInfo, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries:
+            info = name if isinstance(name, zipfile.ZipInfo) else zipfile.ZipInfo(name, FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def feature_collection(*features: object, **extra: object) -> bytes:
+    return json.dumps({"type": "FeatureCollection", **extra, "features": list(features)}).encode()
+
+
+def feature(geometry: object, **props: object) -> dict:
+    return {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {"name": "Test Lab", "year": 2018, **props},
+    }
+
+
+POINT = {"type": "Point", "coordinates": [117.2, 39.1]}
+POLYGON = {"type": "Polygon", "coordinates": [[[116, 39], [117, 39], [117, 40], [116, 39]]]}
+
+
+def shapefile_parts(kind: str, *, prj: bool = True) -> dict[str, bytes]:
+    """A real shapefile written by GDAL, as {extension: bytes}."""
+    import geopandas as gpd
+    from shapely.geometry import Point, Polygon
+
+    geometry = (
+        [Point(117.2, 39.1)] if kind == "point"
+        else [Polygon([(116, 39), (117, 39), (117, 40)])]
+    )
+    frame = gpd.GeoDataFrame({"name": ["Test Lab"], "year": [2018]}, geometry=geometry,
+                             crs="EPSG:4326")
+    with tempfile.TemporaryDirectory() as tmp:
+        frame.to_file(Path(tmp) / "layer.shp")
+        parts = {p.suffix: p.read_bytes() for p in Path(tmp).iterdir()}
+    if not prj:
+        parts.pop(".prj")
+    parts.pop(".cpg", None)
+    return parts
+
+
+def shapefile_zip(kind: str = "point", *, prj: bool = True, drop: str = "",
+                  stem: str = "layer") -> bytes:
+    parts = shapefile_parts(kind, prj=prj)
+    return zip_of([(f"{stem}{ext}", data) for ext, data in sorted(parts.items()) if ext != drop])
+
+
+def symlink_zip() -> bytes:
+    info = zipfile.ZipInfo("layer.shp", FIXED_TIME)
+    info.create_system = 3
+    info.external_attr = (0o120777 << 16)
+    return zip_of([(info, b"/etc/passwd")])
+
+
+def encrypted_zip() -> bytes:
+    """An archive whose entry is marked encrypted (zipfile cannot write real encryption)."""
+    data = bytearray(zip_of([("layer.shp", b"not really encrypted")]))
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        flags = struct.unpack_from("<H", data, at + offset)[0]
+        struct.pack_into("<H", data, at + offset, flags | 0x1)
+    return bytes(data)
+
+
+def declared_bomb_zip() -> bytes:
+    """A tiny archive whose central directory claims a ~4 GB member."""
+    data = bytearray(zip_of([("layer.shp", b"tiny")]))
+    cd = data.rfind(b"PK\x01\x02")
+    struct.pack_into("<I", data, cd + 24, 0xFFFFFFF0)  # uncompressed size
+    return bytes(data)
+
+
+def ratio_bomb_zip() -> bytes:
+    return zip_of([("layer.shp", b"\x00" * (2 * 1024 * 1024))])
+
+
+def duplicate_names_zip() -> bytes:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate, as it should
+        return zip_of([("layer.shp", b"x"), ("layer.shp", b"y")])
+
+
+def xlsx_like() -> bytes:
+    return zip_of([
+        ("[Content_Types].xml", b"<?xml version='1.0'?><Types/>"),
+        ("xl/workbook.xml", b"<workbook/>"),
+        ("xl/worksheets/sheet1.xml", b"<worksheet/>"),
+    ])
+
+
+FILES: dict[str, Callable[[], bytes]] = {
+    # --- not data at all, or not UTF-8
+    "empty.csv": lambda: b"",
+    "whitespace_only.csv": lambda: b"  \n\n \t\n",
+    "header_only.csv": lambda: csv_text(),
+    "png_renamed.csv": lambda: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01",
+    "jpeg_renamed.csv": lambda: b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
+    "pdf_renamed.csv": lambda: b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
+    "gzip_renamed.csv": lambda: gzip.compress(csv_text("A,39,117,2018"), mtime=0),
+    "xlsx_renamed.csv": xlsx_like,
+    "workbook.xlsx": xlsx_like,
+    "xls_renamed.csv": lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 24,
+    "exe_renamed.csv": lambda: b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 54,
+    "elf_renamed.csv": lambda: b"\x7fELF\x02\x01\x01" + b"\x00" * 9,
+    "html_page.csv": lambda: b"<!DOCTYPE html><html><body>Not a CSV</body></html>\n",
+    "doc.kml": lambda: b"<?xml version='1.0'?><kml><Placemark/></kml>\n",
+    "latin1.csv": lambda: csv_text("Caf\xe9 Lab,39.1,117.2,2018").replace(
+        "é".encode(), b"\xe9"),
+    "gbk.csv": lambda: "名称,纬度,经度,年份\n天津实验室,39.1,117.2,2018\n".encode("gbk"),
+    "utf16.csv": lambda: csv_text("A,39,117,2018").decode().encode("utf-16"),
+    "nul_bytes.csv": lambda: csv_text("A\x00B,39.1,117.2,2018"),
+    # --- the wrong columns
+    "no_lat_column.csv": lambda: csv_text("A,117.2,2018", header="name,lon,year"),
+    "no_lon_column.csv": lambda: csv_text("A,39.1,2018", header="name,lat,year"),
+    "no_name_column.csv": lambda: csv_text("39.1,117.2,2018", header="lat,lon,year"),
+    "no_year_column.csv": lambda: csv_text("A,39.1,117.2", header="name,lat,lon"),
+    "duplicate_headers.csv": lambda: csv_text("A,39.1,117.2,2018,39.2",
+                                              header="name,lat,lon,year,lat"),
+    "unterminated_quote.csv": lambda: csv_text('"A,39.1,117.2,2018', "B,39.1,117.2,2018"),
+    "ragged_row.csv": lambda: csv_text("A,39.1,117.2,2018,extra"),
+    # --- bad coordinates
+    "lat_text.csv": lambda: csv_text("A,north,117.2,2018"),
+    "lat_comma_decimal.csv": lambda: csv_text('A,"39,1",117.2,2018'),
+    "lat_dms.csv": lambda: csv_text("A,39°54'N,117.2,2018"),
+    "lat_out_of_range.csv": lambda: csv_text("A,95,117.2,2018"),
+    "lon_out_of_range.csv": lambda: csv_text("A,39.1,200,2018"),
+    "lat_nan.csv": lambda: csv_text("A,NaN,117.2,2018"),
+    "lon_infinity.csv": lambda: csv_text("A,39.1,-inf,2018"),
+    "huge_exponent.csv": lambda: csv_text("A,1e999,117.2,2018"),
+    "blank_coordinate.csv": lambda: csv_text("A,,117.2,2018"),
+    "swapped_latlon.csv": lambda: csv_text("A,117.2,39.1,2018"),
+    "outside_china.csv": lambda: csv_text("London Lab,51.5,-0.12,2018,Beijing",
+                                          header=f"{HEADER},province"),
+    "outside_china_no_province.csv": lambda: csv_text("London Lab,51.5,-0.12,2018"),
+    # --- bad fields
+    "duplicate_ids.csv": lambda: csv_text("a-1,A,39.1,117.2,2018", "a-1,B,39.2,117.3,2018",
+                                          header=f"id,{HEADER}"),
+    "unknown_domain.csv": lambda: one_row("domains", "ai;death_rays"),
+    "missing_year_value.csv": lambda: csv_text("A,39.1,117.2,"),
+    "year_text.csv": lambda: csv_text("A,39.1,117.2,soon"),
+    "year_out_of_range.csv": lambda: csv_text("A,39.1,117.2,1800"),
+    "unknown_kind.csv": lambda: one_row("kind", "tank"),
+    "wrong_category.csv": lambda: one_row("category", "guidance_fund"),
+    "unknown_province.csv": lambda: one_row("province", "Atlantis"),
+    "zone_without_status.csv": lambda: one_row("kind", "zone"),
+    "negative_fund_size.csv": lambda: csv_text("A,39.1,117.2,2018,fund,-5",
+                                               header=f"{HEADER},kind,fund_size_rmb_bn"),
+    "short_description.csv": lambda: one_row("description", "Too short"),
+    "missing_name_value.csv": lambda: csv_text(",39.1,117.2,2018"),
+    "oversized_cell.csv": lambda: one_row("notes", "x" * 12_000),
+    # --- script payloads: text is kept as text, javascript:/data: URLs are refused
+    "javascript_url.csv": lambda: one_row("source_url", "javascript:alert(1)"),
+    "data_url.csv": lambda: one_row("url", '"data:text/html;base64,PHNjcmlwdD4="'),
+    "xss_script_name.csv": lambda: csv_text("<script>alert(1)</script>,39.1,117.2,2018"),
+    "xss_img_description.csv": lambda: one_row(
+        "description", "<img src=x onerror=alert(1)> hides in this description"),
+    "formula_injection.csv": lambda: csv_text('"=HYPERLINK(""http://x.test"",""y"")",39.1,'
+                                              '117.2,2018'),
+    # --- limits and CRS (options in expected.yaml)
+    "rows_over_cap.csv": lambda: csv_text(*(f"L{i},39.1,117.2,2018" for i in range(10))),
+    "size_over_cap.csv": lambda: csv_text(*(f"Lab {i},39.1,117.2,2018" for i in range(5))),
+    "bad_crs.csv": lambda: csv_text("A,4852000,12958000,2018"),
+    "projected_out_of_domain.csv": lambda: csv_text("A,1e30,1e30,2018"),
+    # --- GeoJSON
+    "not_json.geojson": lambda: b'{"type": "FeatureCollection", "features": [\n',
+    "json_array.geojson": lambda: b"[1, 2, 3]",
+    "single_feature.geojson": lambda: json.dumps(feature(POINT)).encode(),
+    "no_features.geojson": lambda: feature_collection(),
+    "features_not_list.geojson": lambda: b'{"type": "FeatureCollection", "features": {}}',
+    "polygon.geojson": lambda: feature_collection(feature(POLYGON)),
+    "linestring.geojson": lambda: feature_collection(
+        feature({"type": "LineString", "coordinates": [[116, 39], [117, 40]]})),
+    "multipoint.geojson": lambda: feature_collection(
+        feature({"type": "MultiPoint", "coordinates": [[116, 39]]})),
+    "mixed_geometries.geojson": lambda: feature_collection(feature(POINT), feature(POLYGON)),
+    "null_geometry.geojson": lambda: feature_collection(feature(None)),
+    "string_coordinates.geojson": lambda: feature_collection(
+        feature({"type": "Point", "coordinates": ["117.2", "39.1"]})),
+    "one_coordinate.geojson": lambda: feature_collection(
+        feature({"type": "Point", "coordinates": [117.2]})),
+    "nan_coordinates.geojson": lambda: (
+        b'{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
+        b'{"type": "Point", "coordinates": [117.2, NaN]}, '
+        b'"properties": {"name": "A", "year": 2018}}]}'),
+    "deep_nesting.geojson": lambda: b"[" * 20_000 + b"]" * 20_000,
+    "huge_integer.geojson": lambda: b'{"type": "FeatureCollection", "n": ' + b"9" * 5000 + b"}",
+    "properties_not_object.geojson": lambda: feature_collection(
+        {"type": "Feature", "geometry": POINT, "properties": [1, 2]}),
+    "feature_not_object.geojson": lambda: feature_collection(42),
+    "legacy_crs_unknown.geojson": lambda: feature_collection(
+        feature(POINT), crs={"type": "name", "properties": {"name": "EPSG:999999"}}),
+    "javascript_url.geojson": lambda: feature_collection(
+        feature(POINT, url="javascript:alert(document.cookie)")),
+    # --- GeoPackage
+    "sqlite_garbage.gpkg": lambda: b"SQLite format 3\x00" + b"\x00\x10" + b"\xff" * 200,
+    "text_as.gpkg": lambda: csv_text("A,39.1,117.2,2018"),
+    # --- zip archives
+    "zip_slip.zip": lambda: zip_of([("../../evil.shp", b"x")]),
+    "zip_absolute.zip": lambda: zip_of([("/tmp/evil.shp", b"x")]),
+    "zip_windows_drive.zip": lambda: zip_of([("C:\\Windows\\evil.shp", b"x")]),
+    "zip_backslash_traversal.zip": lambda: zip_of([("..\\..\\evil.shp", b"x")]),
+    "zip_symlink.zip": symlink_zip,
+    "zip_encrypted.zip": encrypted_zip,
+    "zip_bomb_declared.zip": declared_bomb_zip,
+    "zip_bomb_ratio.zip": ratio_bomb_zip,
+    "zip_too_many_entries.zip": lambda: zip_of([(f"f{i}.txt", b"") for i in range(101)]),
+    "zip_duplicate_names.zip": duplicate_names_zip,
+    "zip_empty.zip": lambda: zip_of([]),
+    "zip_truncated.zip": lambda: shapefile_zip()[:300],
+    "zip_no_shp.zip": lambda: zip_of([("readme.txt", b"hello")]),
+    "zip_nested_zip.zip": lambda: zip_of([("inner.zip", shapefile_zip())]),
+    "zip_two_shapefiles.zip": lambda: zip_of(
+        [(f"a{ext}", d) for ext, d in shapefile_parts("point").items()]
+        + [(f"b{ext}", d) for ext, d in shapefile_parts("point").items()]),
+    "zip_missing_dbf.zip": lambda: shapefile_zip(drop=".dbf"),
+    "zip_missing_prj.zip": lambda: shapefile_zip(prj=False),
+    "zip_polygons.zip": lambda: shapefile_zip("polygon"),
+    "zip_corrupt_shp.zip": lambda: zip_of(
+        [(f"layer{ext}", b"\x00\x00\x27\x0a" + b"\xab" * 96)
+         for ext in (".shp", ".shx", ".dbf", ".prj")]),
+    "layer.shp": lambda: b"\x00\x00\x27\x0a" + b"\x00" * 96,
+}
+
+#: Files holding a GDAL-written shapefile, whose .dbf header records the day it was written.
+GDAL_MADE = frozenset({
+    "zip_truncated.zip", "zip_nested_zip.zip", "zip_two_shapefiles.zip", "zip_missing_dbf.zip",
+    "zip_missing_prj.zip", "zip_polygons.zip",
+})
+
+
+def main(out_dir: Path = HERE) -> None:
+    for name, build in FILES.items():
+        (out_dir / name).write_bytes(build())
+    print(f"wrote {len(FILES)} files to {out_dir}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)
