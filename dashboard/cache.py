@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import streamlit as st
 
 from geodata.assets import install_offline_assets
 from geodata.basemap import BASEMAP_PATH, basemap_geojson, load_basemap
-from geodata.filters import RecordFilter, filter_records
+from geodata.filters import RecordFilter, filter_bounds, filter_records
 from geodata.frame import records_to_frame
 from geodata.load import DATASET_DIR, default_dataset_paths, load_records
+
+if TYPE_CHECKING:
+    import altair as alt
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -86,3 +89,71 @@ def report_figure(flt: RecordFilter, fmt: str) -> bytes:
     """The report figure of the current selection as PNG (300 dpi), SVG or PDF bytes."""
     paths = dataset_paths()
     return _figure_bytes(flt, fmt, paths, _stamps(paths))
+
+
+def _view_chart(
+    frame: gpd.GeoDataFrame, flt: RecordFilter, view: str, measure: str
+) -> alt.TopLevelMixin:
+    # Imported here: Altair takes 0.4 s to import and only the charts page needs it.
+    from geodata.charts import build_view_chart
+
+    bounds = filter_bounds(frame)
+    # The year axis spans the filter's years, so it holds still while other filters change.
+    years = (
+        bounds.year_min if flt.year_min is None else flt.year_min,
+        bounds.year_max if flt.year_max is None else flt.year_max,
+    )
+    return build_view_chart(filter_records(frame, flt), view, measure, years=years)
+
+
+def view_chart(flt: RecordFilter, view: str, measure: str) -> alt.TopLevelMixin:
+    """One analyst view (``geodata.charts.CHART_VIEWS``) of the records ``flt`` keeps.
+
+    Not cached (building the spec takes milliseconds); :func:`chart_bytes`
+    exports the very same chart. Sized to fit the page's width only: Streamlit
+    otherwise fits a layered chart's title, legend and bars into its set
+    height, which squeezes the bars of a long list flat.
+    """
+    chart = _view_chart(atlas_frame(), flt, view, measure)
+    return chart.properties(autosize={"type": "fit-x", "contains": "padding"})
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _chart_bytes(
+    paths: tuple[str, ...], stamps: tuple[int, ...], flt: RecordFilter, view: str,
+    measure: str, fmt: str,
+) -> bytes:
+    from geodata.charts import chart_to_bytes
+
+    return chart_to_bytes(_view_chart(_load_frame(paths, stamps), flt, view, measure), fmt)
+
+
+def chart_bytes(flt: RecordFilter, view: str, measure: str, fmt: str) -> bytes:
+    """:func:`view_chart` as PNG or SVG bytes, made by vl-convert (0.1–0.8 s), then cached."""
+    paths = dataset_paths()
+    return _chart_bytes(paths, _stamps(paths), flt, view, measure, fmt)
+
+
+@st.cache_data(show_spinner="Drawing the map…", max_entries=32)
+def _figure_png(
+    paths: tuple[str, ...], stamps: tuple[int, ...], flt: RecordFilter, title: str,
+    width_in: float, dpi: int,
+) -> bytes:
+    # Imported here: matplotlib is only needed by the pages that draw a figure.
+    from geodata.figure import dataset_date, figure_bytes
+
+    frame = filter_records(_load_frame(paths, stamps), flt)
+    return figure_bytes(
+        frame, flt, "png", title=title, width_in=width_in, dpi=dpi,
+        data_as_of=dataset_date(paths),
+    )
+
+
+def figure_png(flt: RecordFilter, title: str, *, width_in: float = 7.5, dpi: int = 120) -> bytes:
+    """The static report map (``geodata.figure``) of the records ``flt`` keeps, as PNG.
+
+    About 0.5 s to draw, so cached per filter and title. Raises
+    ``geodata.figure.FigureFontError`` when no CJK font is installed.
+    """
+    paths = dataset_paths()
+    return _figure_png(paths, _stamps(paths), flt, title, width_in, dpi)

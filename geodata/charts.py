@@ -28,7 +28,7 @@ from typing import Literal
 import altair as alt
 import pandas as pd
 
-from geodata.aggregate import KIND_COLUMNS
+from geodata.aggregate import KIND_COLUMNS, by_domain, by_province, by_year
 from geodata.schema import KINDS
 from geodata.style import LAYER_COLORS
 
@@ -38,6 +38,13 @@ Measure = Literal["records", "capital"]
 CHART_MEASURES: dict[str, str] = {
     "records": "Records",
     "capital": "Fund capital (RMB bn)",
+}
+
+#: The analyst views of the records, in page order, with a label for each.
+CHART_VIEWS: dict[str, str] = {
+    "year": "By year",
+    "domain": "By technology domain",
+    "province": "By province",
 }
 
 _LAYER_SCALE = alt.Scale(
@@ -398,6 +405,47 @@ def build_province_chart(
         extra_tooltip=[alt.Tooltip("province_zh:N", title="省份")],
         top=top, width=width,
     )
+
+
+def build_view_chart(
+    frame: pd.DataFrame,
+    view: str,
+    measure: Measure = "records",
+    *,
+    years: tuple[int, int] | None = None,
+) -> alt.TopLevelMixin:
+    """Aggregate the records ``frame`` for one of :data:`CHART_VIEWS` and draw it.
+
+    One entry point for the dashboard's charts and their exports, so a
+    downloaded PNG or SVG is the chart on screen.
+
+    Parameters
+    ----------
+    frame
+        Records, already filtered.
+    view
+        ``"year"``, ``"domain"`` or ``"province"``.
+    measure
+        ``"records"`` or ``"capital"`` (known fund sizes only, RMB bn).
+    years
+        ``(first, last)`` for the year view's axis, e.g. the filter's year
+        range, so the axis does not jump when other filters change.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"kind": ["fund"], "year": [2017], "fund_size_rmb_bn": [5.0],
+    ...                   "domains": [("ai",)], "province": ["Hubei"]})
+    >>> build_view_chart(f, "province", "capital").to_dict()["title"]["text"]
+    'Fund capital by province'
+    """
+    if view == "year":
+        return build_year_chart(by_year(frame, years=years), measure)
+    if view == "domain":
+        return build_domain_chart(by_domain(frame), measure)
+    if view == "province":
+        return build_province_chart(by_province(frame), measure)
+    raise ValueError(f"unknown chart view {view!r}; expected one of {list(CHART_VIEWS)}")
 
 
 def _vegalite_version() -> str | None:

@@ -10,8 +10,10 @@ import pytest
 
 from geodata.aggregate import KIND_COLUMNS, by_domain, by_province, by_year
 from geodata.charts import (
+    CHART_VIEWS,
     build_domain_chart,
     build_province_chart,
+    build_view_chart,
     build_year_chart,
     chart_to_bytes,
 )
@@ -205,3 +207,26 @@ def test_chart_to_bytes_rejects_bad_format(sample_frame):
         chart_to_bytes(build_year_chart(by_year(sample_frame)), "gif")
     with pytest.raises(TypeError, match="Altair chart"):
         chart_to_bytes("not a chart")
+
+
+@pytest.mark.parametrize(
+    ("view", "builder", "table"),
+    [("year", build_year_chart, by_year), ("domain", build_domain_chart, by_domain),
+     ("province", build_province_chart, by_province)],
+)
+@pytest.mark.parametrize("measure", ["records", "capital"])
+def test_build_view_chart_is_the_builder_of_its_table(sample_frame, view, builder, table, measure):
+    assert view in CHART_VIEWS
+    assert build_view_chart(sample_frame, view, measure).to_dict() == builder(
+        table(sample_frame), measure
+    ).to_dict()
+
+
+def test_build_view_chart_passes_the_year_span(sample_frame):
+    spec = build_view_chart(sample_frame, "year", years=(2010, 2020)).to_dict()
+    assert spec == build_year_chart(by_year(sample_frame, years=(2010, 2020))).to_dict()
+
+
+def test_build_view_chart_rejects_unknown_view(sample_frame):
+    with pytest.raises(ValueError, match=r"unknown chart view 'map'; expected one of"):
+        build_view_chart(sample_frame, "map")
