@@ -27,6 +27,8 @@ from geodata.schema import ALLOW_OUTSIDE_CHINA, Record
 
 DATASET_DIR = Path(__file__).resolve().parent.parent / "datasets"
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -75,13 +77,18 @@ def _parse_yaml(path: Path) -> tuple[list[object], list[int | None]] | Problem:
         return Problem(name, None, "-", "-", f"file is not UTF-8 text ({exc.reason})")
     except OSError as exc:
         return Problem(name, None, "-", "-", f"cannot read file: {exc.strerror}")
+    # One parse gives both the data and each record's line; libyaml's C loader,
+    # when the wheel has it, is ~10x faster than the pure-Python one.
+    loader = _YAML_LOADER(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         return Problem(name, line, "-", "-", f"not valid YAML: {getattr(exc, 'problem', exc)}")
+    finally:
+        loader.dispose()
     if data is None:
         return Problem(name, None, "-", "-", "file is empty; expected a list of records")
     if not isinstance(data, list):
