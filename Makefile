@@ -16,7 +16,7 @@ setup: $(STAMPS)/venv
 $(STAMPS)/venv: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	@mkdir -p $(STAMPS) && touch $@
 
 ## system-deps: Debian's Chromium (browser tests) and a CJK font (Chinese names)
