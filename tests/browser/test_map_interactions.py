@@ -1,0 +1,77 @@
+"""In headless Chromium: click a symbol to select it, open a link to a record,
+and click a shaded province to filter to it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from geodata.filters import RecordFilter, filter_records
+
+from .conftest import ARTIFACTS
+from .test_map_browser import map_frame, sidebar, wait_for_symbols
+from .test_shared_url import query
+
+pytestmark = pytest.mark.browser
+
+
+def wait_for(predicate, timeout_s: float = 20) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def detail_heading(page) -> str:
+    headings = page.get_by_test_id("stHeadingWithActionElements").all_inner_texts()
+    return " | ".join(headings)
+
+
+def test_click_selects_record_and_link_carries_it(page, sample_app, sample_frame):
+    page.goto(sample_app, wait_until="domcontentloaded")
+    assert wait_for_symbols(page, len(sample_frame)) == len(sample_frame)
+    map_frame(page).locator(".cmf-zone-approved").first.click()
+    assert wait_for(lambda: "Approved Zone" in detail_heading(page)), detail_heading(page)
+    assert wait_for(lambda: query(page).get("id") == ["zone-approved"]), query(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "detail-panel.png"), full_page=True)
+
+
+def test_shared_link_to_a_record_opens_its_details(page, sample_app):
+    page.goto(f"{sample_app}/?id=fund-small", wait_until="domcontentloaded")
+    assert wait_for(lambda: "Small Fund" in detail_heading(page)), detail_heading(page)
+    assert page.get_by_text("RMB 2.0 bn").count() >= 1
+
+
+def test_clicking_a_shaded_province_filters_to_it(page, sample_app, sample_frame):
+    page.goto(sample_app, wait_until="domcontentloaded")
+    assert wait_for_symbols(page, len(sample_frame)) == len(sample_frame)
+    sidebar(page).get_by_role("combobox", name="Province shading").click()
+    page.get_by_role("option", name="Record count").click()
+    frame = map_frame(page)
+    assert wait_for(lambda: frame.locator(".leaflet-cmf-choro-pane path").count() >= 33)
+    # Click inside Sichuan, away from any record symbol.
+    clicked = frame.evaluate(
+        """() => {
+            let target = null;
+            window.map.eachLayer(l => {
+                if (l.feature && l.feature.properties.role === 'province'
+                    && l.feature.properties.name_en === 'Sichuan' && l._path) { target = l; }
+            });
+            if (!target) { return false; }
+            const p = window.map.latLngToContainerPoint([30.0, 102.0]);
+            const r = window.map.getContainer().getBoundingClientRect();
+            const el = document.elementFromPoint(r.left + p.x, r.top + p.y);
+            if (el !== target._path) { return false; }
+            el.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: r.left + p.x,
+                                                      clientY: r.top + p.y}));
+            return true;
+        }"""
+    )
+    assert clicked, "Sichuan should be under the point 30N 102E"
+    expected = len(filter_records(sample_frame, RecordFilter(provinces=frozenset({"Sichuan"}))))
+    assert wait_for_symbols(page, expected) == expected
+    assert wait_for(lambda: query(page).get("prov") == ["Sichuan"]), query(page)
