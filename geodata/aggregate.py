@@ -489,8 +489,9 @@ def province_choropleth_geojson(
     provinces["fill_color"] = [colors[c] if c >= 0 else ZERO_COLOR for c in result.classes]
     legend = [LegendEntry(ZERO_COLOR, ZERO_LABEL)]
     legend += [LegendEntry(c, lab) for c, lab in zip(colors, result.labels, strict=True)]
+    # ``role`` lets a click on the map be read as "this province" (geodata.mapevents).
     keep = [
-        "name_en", "name_zh", "iso", "label_lon", "label_lat", "measure", "value",
+        "name_en", "name_zh", "iso", "role", "label_lon", "label_lat", "measure", "value",
         "value_label", "klass", "class_label", "fill_color", "geometry",
     ]
     return Choropleth(

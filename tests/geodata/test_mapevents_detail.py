@@ -63,3 +63,15 @@ def test_markdown_in_data_is_inert():
     assert "[x](http" not in md
     assert "\\<b\\>" in md
     assert escape_markdown("**bold**") == "\\*\\*bold\\*\\*"
+
+
+def test_a_click_on_the_real_choropleth_filters_its_province(sample_frame):
+    """The feature the map sends back is the choropleth's own, not a hand-made one."""
+    from geodata.aggregate import by_province, province_choropleth_geojson
+    from geodata.basemap import load_basemap
+
+    fc = province_choropleth_geojson(load_basemap(), by_province(sample_frame), "records")
+    feature = next(f for f in fc.to_geojson()["features"]
+                   if f["properties"]["name_en"] == "Sichuan")
+    action, _ = map_click_action({"last_active_drawing": feature}, None)
+    assert action == MapAction("province", "Sichuan")
