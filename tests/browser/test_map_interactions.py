@@ -76,3 +76,20 @@ def test_clicking_a_shaded_province_filters_to_it(page, sample_app, sample_frame
     expected = len(filter_records(sample_frame, RecordFilter(provinces=frozenset({"Sichuan"}))))
     assert wait_for_symbols(page, expected) == expected
     assert wait_for(lambda: query(page).get("prov") == ["Sichuan"]), query(page)
+
+
+def test_filter_changes_swap_layers_without_reloading_the_map(page, sample_app, sample_frame):
+    """The as-of-year play and every filter change update the layers in place (no flicker)."""
+    page.goto(sample_app, wait_until="domcontentloaded")
+    assert wait_for_symbols(page, len(sample_frame)) == len(sample_frame)
+    map_frame(page).evaluate("() => { window.__sameMap = true; }")
+    sidebar(page).get_by_text("As-of-year view", exact=True).click()
+    slider = sidebar(page).get_by_role("slider", name="Established up to (year)")
+    slider.wait_for()
+    slider.focus()
+    for _ in range(2):
+        slider.press("ArrowLeft")
+    expected = len(filter_records(sample_frame, RecordFilter(
+        year_max=int(sample_frame["year"].max()) - 2)))
+    assert wait_for_symbols(page, expected) == expected
+    assert map_frame(page).evaluate("() => window.__sameMap === true"), "the map was reloaded"
