@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from geodata.filters import FundSizeRange, RecordFilter, filter_records
 from geodata.schema import COLUMN_LABELS, KINDS
 from geodata.summary import format_rmb_bn, summarize
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-
-
-@pytest.fixture
-def app(monkeypatch) -> AppTest:
-    monkeypatch.setenv("CMF_ATLAS_DATA", str(DATA_DIR))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception
-    return at
+from .conftest import APP
 
 
 def metrics(at: AppTest) -> dict[str, str]:

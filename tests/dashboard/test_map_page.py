@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.map_state import LAST_CLICK_KEY, MAP_KEY, handle_map_change
 from geodata.filters import RecordFilter, filter_records
-
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-
-
-@pytest.fixture
-def app(monkeypatch) -> AppTest:
-    monkeypatch.setenv("CMF_ATLAS_DATA", str(DATA_DIR))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception
-    return at
 
 
 def metric(at: AppTest, label: str) -> str:

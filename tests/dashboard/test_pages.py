@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -13,18 +12,9 @@ from geodata.filters import RecordFilter, filter_records
 from geodata.schema import DOMAINS, KINDS
 from geodata.summary import format_rmb_bn, summarize
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+from .conftest import DATA_DIR
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture
-def app(monkeypatch) -> AppTest:
-    monkeypatch.setenv("CMF_ATLAS_DATA", str(DATA_DIR))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception
-    return at
 
 
 def open_page(at: AppTest, name: str) -> AppTest:
