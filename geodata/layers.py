@@ -1,7 +1,10 @@
 """Build the folium map: offline basemap, one vectorised layer per record kind.
 
 Each layer is a single ``L.geoJSON`` over a FeatureCollection, not one
-Python object per record, so the map scales to large datasets. Leaflet is
+Python object per record, so the map scales to large datasets. A user's own
+records (``user_frame``) are one more layer, drawn on top as black-outlined
+triangles with the class ``cmf-user-symbol`` (not ``cmf-symbol``, which
+counts curated records only), and with their own legend entry. Leaflet is
 loaded from the local server (:mod:`geodata.assets`); no CDN, no tiles by
 default. This module builds folium objects and never calls ``st_folium``.
 
@@ -43,6 +46,10 @@ from geodata.style import (
     FUND_UNKNOWN_RADIUS_PX,
     LAYER_COLORS,
     LAYER_STROKES,
+    USER_COLOR,
+    USER_LAYER_LABEL,
+    USER_SIZE_PX,
+    USER_STROKE,
     ZONE_SIZE_PX,
     fund_radius_px,
 )
@@ -135,6 +142,10 @@ def _css(scale: float) -> str:
 .cmf-popup-sources {{ margin: 2px 0 0 0; padding-left: 18px; }}
 .cmf-popup-via {{ color: #666; font-size: 11px; }}
 .cmf-popup-badurl {{ color: #999; }}
+.cmf-popup-user {{ display: inline-block; margin-bottom: 4px; padding: 0 6px; border-radius: 3px;
+  background: {USER_COLOR}; color: #fff; font-size: 11px; font-weight: 600; }}
+.cmf-tip-user {{ font-size: {11 * scale}px; color: {USER_COLOR}; font-weight: 600; }}
+.cmf-user-symbol svg {{ display: block; overflow: visible; }}
 .cmf-legend {{ background: rgba(255,255,255,0.94); padding: 8px 10px; border-radius: 4px;
   box-shadow: 0 1px 4px rgba(0,0,0,0.3); font-size: {12 * scale}px; line-height: 1.3;
   color: #222; max-width: {240 * scale}px; }}
@@ -161,6 +172,8 @@ def _settings(scale: float) -> dict[str, Any]:
         "statuses": STATUSES,
         "precisions": LOCATION_PRECISIONS,
         "base": BASE_STYLES,
+        "user": {"color": USER_COLOR, "stroke": USER_STROKE, "size": USER_SIZE_PX,
+                 "label": USER_LAYER_LABEL},
     }
 
 
@@ -181,11 +194,26 @@ def _diamond_svg(status: str, size: float) -> str:
                 'stroke-width="1.6"/>', size, size)
 
 
-def legend_html(kinds: frozenset[str] | set[str], scale: float = 1.0) -> str:
-    """The categorical legend: one entry per visible layer, zone statuses, fund sizes."""
+def _triangle_svg(size: float) -> str:
+    pts = f"{size / 2},1 {size - 1},{size - 1} 1,{size - 1}"
+    return _svg(f'<polygon points="{pts}" fill="{USER_COLOR}" stroke="{USER_STROKE}" '
+                'stroke-width="1.5" stroke-linejoin="round"/>', size, size)
+
+
+def legend_html(
+    kinds: frozenset[str] | set[str], scale: float = 1.0, *, user: bool = False
+) -> str:
+    """The categorical legend: one entry per visible layer, zone statuses, fund sizes.
+
+    ``user`` adds the entry of the user's own records (first: it is the layer
+    the user just added, and it is not curated data).
+    """
     e = html.escape
     parts = ['<div class="cmf-legend"><h4>Legend</h4>']
     d = 14 * scale
+    if user:
+        parts.append(f'<div class="row cmf-legend-user">{_triangle_svg(USER_SIZE_PX * scale)}'
+                     f'{e(USER_LAYER_LABEL)}</div>')
     if "cluster" in kinds:
         r = CLUSTER_RADIUS_PX * scale
         dot = _svg(f'<circle cx="{d / 2}" cy="{d / 2}" r="{r}" fill="{LAYER_COLORS["cluster"]}" '
@@ -216,7 +244,7 @@ def legend_html(kinds: frozenset[str] | set[str], scale: float = 1.0) -> str:
         parts.append(f'<div class="sub">{e(KINDS["zone"])}</div>')
         for status, text in ZONE_STATUSES.items():
             parts.append(f'<div class="row">{_diamond_svg(status, d + 2)}{e(text)}</div>')
-    if not kinds:
+    if not kinds and not user:
         parts.append("<div>No layer selected</div>")
     parts.append("</div>")
     return "".join(parts)
@@ -239,12 +267,14 @@ def build_base_map(
     static_url: str | None = None,
     height: str = "100%",
     fill_frame: bool = False,
+    user_layer: bool = False,
 ) -> folium.Map:
     """The parts of the map that do not change with the filters.
 
     Basemap, place labels, legend, attribution, optional online tiles, and the
     framing. Records go in :func:`build_record_layers`, so the dashboard can
     swap them (``feature_group_to_add``) without reloading the map.
+    ``user_layer`` adds the user's own records to the legend.
     """
     kinds = frozenset(KINDS) if kinds is None else frozenset(kinds)
     m = OfflineMap(
@@ -258,7 +288,7 @@ def build_base_map(
     MapScript(f"CMF.addBasemap(map, {_js_json(basemap)});", name="CMFBasemap").add_to(m)
     places = [p._asdict() for p in NAMED_PLACES]
     MapScript(f"CMF.addPlaceLabels(map, {_js_json(places)});", name="CMFPlaces").add_to(m)
-    legend = _js_json(legend_html(kinds, scale))
+    legend = _js_json(legend_html(kinds, scale, user=user_layer))
     MapScript(
         "var lg = L.control({position: 'bottomleft'});"
         f"lg.onAdd = function () {{ var d = L.DomUtil.create('div'); d.innerHTML = {legend};"
@@ -280,6 +310,7 @@ def build_record_layers(
     *,
     kinds: frozenset[str] | set[str] | None = None,
     choropleth: dict[str, Any] | None = None,
+    user_frame: pd.DataFrame | None = None,
 ) -> folium.FeatureGroup:
     """One feature group holding a vectorised layer per visible kind.
 
@@ -288,6 +319,9 @@ def build_record_layers(
     choropleth
         Optional province layer drawn under the records:
         ``{"geojson": ..., "legend": [{"color", "label"}], "title": str}``.
+    user_frame
+        The user's own records to draw (already filtered), as one layer on
+        top of the curated ones; ``None`` draws no user layer.
     """
     kinds = frozenset(KINDS) if kinds is None else frozenset(kinds)
     group = folium.FeatureGroup(name="CMF records", control=False)
@@ -301,6 +335,9 @@ def build_record_layers(
             MapScript(f"CMF.addRecords(map, {_js_json(data)});", name=f"CMFLayer_{kind}").add_to(
                 group
             )
+    if user_frame is not None:
+        data = to_geojson(user_frame)
+        MapScript(f"CMF.addUserRecords(map, {_js_json(data)});", name="CMFUserLayer").add_to(group)
     return group
 
 
@@ -314,6 +351,7 @@ def build_map(
     choropleth: dict[str, Any] | None = None,
     static_url: str | None = None,
     height: str = "100%",
+    user_frame: pd.DataFrame | None = None,
 ) -> folium.Map:
     """The whole Atlas map of the records in ``frame`` (base map plus record layers).
 
@@ -328,8 +366,13 @@ def build_map(
         Layers to draw and list in the legend; defaults to every layer.
     scale
         Symbol and font scale; presentation mode uses a larger one.
+    user_frame
+        The user's own records (already filtered), drawn as their own layer
+        with a legend entry; ``None`` for none.
     """
     m = build_base_map(basemap, kinds=kinds, scale=scale, bounds=bounds,
-                       static_url=static_url, height=height)
-    build_record_layers(frame, kinds=kinds, choropleth=choropleth).add_to(m)
+                       static_url=static_url, height=height,
+                       user_layer=user_frame is not None)
+    build_record_layers(frame, kinds=kinds, choropleth=choropleth,
+                        user_frame=user_frame).add_to(m)
     return m

@@ -19,6 +19,13 @@ LAYER_STROKES: dict[str, str] = {
     "fund": "#8a5a00",
     "zone": "#6d2a55",
 }
+#: The user's own records (issue 5): a black-outlined triangle in bluish green, a shape
+#: and colour no curated layer uses, so "mine" never reads as curated data.
+USER_COLOR = "#009E73"
+USER_STROKE = "#000000"
+USER_SIZE_PX = 16
+USER_LAYER_LABEL = "Your data (this session)"
+
 LAYER_SHAPES: dict[str, str] = {
     "cluster": "dot",
     "fund": "proportional circle",

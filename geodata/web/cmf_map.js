@@ -1,6 +1,8 @@
 /* CMF Atlas map helpers: symbols, tooltips and popups for the record layers.
  * Every text from data is set with textContent (never innerHTML), and only
- * http(s) URLs become links, so hostile text in a dataset cannot run. */
+ * http(s) URLs become links, so hostile text in a dataset cannot run. That
+ * holds for the user's own records too (addUserRecords): their triangles'
+ * markup is a constant built here, never from data. */
 window.CMF = (function () {
   "use strict";
   var S = null;
@@ -52,10 +54,26 @@ window.CMF = (function () {
     });
   }
 
-  function tooltip(p) {
+  function userSymbol(feature, latlng) {
+    var size = S.user.size * S.scale, h = size - 1;
+    var kind = String(feature.properties.kind).replace(/[^a-z_]/g, "");
+    var icon = L.divIcon({
+      className: "cmf-user-symbol cmf-user-" + kind,
+      // Constant markup (numbers and colours from the settings), never data.
+      html: "<svg width=\"" + size + "\" height=\"" + size + "\" viewBox=\"0 0 " + size + " " +
+        size + "\"><polygon points=\"" + size / 2 + ",1 " + h + "," + h + " 1," + h +
+        "\" fill=\"" + S.user.color + "\" stroke=\"" + S.user.stroke +
+        "\" stroke-width=\"1.5\" stroke-linejoin=\"round\"/></svg>",
+      iconSize: [size, size]
+    });
+    return L.marker(latlng, {icon: icon, keyboard: false, riseOnHover: true, zIndexOffset: 2000});
+  }
+
+  function tooltip(p, user) {
     var d = el("div", null, "cmf-tip");
     d.appendChild(el("div", p.name_en, "cmf-tip-en"));
     d.appendChild(el("div", p.name_zh, "cmf-tip-zh"));
+    if (user) { d.appendChild(el("div", S.user.label, "cmf-tip-user")); }
     return d;
   }
 
@@ -67,8 +85,9 @@ window.CMF = (function () {
     tbody.appendChild(tr);
   }
 
-  function popup(p) {
+  function popup(p, user) {
     var d = el("div", null, "cmf-popup");
+    if (user) { d.appendChild(el("div", S.user.label, "cmf-popup-user")); }
     d.appendChild(el("div", p.name_en, "cmf-popup-en"));
     d.appendChild(el("div", p.name_zh, "cmf-popup-zh"));
     var t = el("table"), tb = el("tbody");
@@ -109,18 +128,22 @@ window.CMF = (function () {
     return d;
   }
 
-  function addRecords(map, data, pane) {
+  function addRecords(map, data, user) {
     var layer = L.geoJSON(data, {
-      pointToLayer: symbol,
+      pointToLayer: user ? userSymbol : symbol,
       onEachFeature: function (feature, lyr) {
-        lyr.bindTooltip(function () { return tooltip(feature.properties); },
+        lyr.bindTooltip(function () { return tooltip(feature.properties, user); },
                         {direction: "top", opacity: 0.95});
-        lyr.bindPopup(function () { return popup(feature.properties); },
+        lyr.bindPopup(function () { return popup(feature.properties, user); },
                       {maxWidth: 380, minWidth: 260});
       }
     });
     layer.addTo(map);
     return layer;
+  }
+
+  function addUserRecords(map, data) {
+    return addRecords(map, data, true);
   }
 
   function addBasemap(map, data) {
@@ -225,6 +248,7 @@ window.CMF = (function () {
     style.textContent = css;
   }
 
-  return {init: init, prepareMap: prepareMap, addChoropleth: addChoropleth, addRecords: addRecords, addBasemap: addBasemap,
+  return {init: init, prepareMap: prepareMap, addChoropleth: addChoropleth, addRecords: addRecords,
+          addUserRecords: addUserRecords, addBasemap: addBasemap,
           addPlaceLabels: addPlaceLabels, popup: popup, tooltip: tooltip, safeUrl: safeUrl};
 })();
