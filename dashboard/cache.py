@@ -22,6 +22,8 @@ from geodata.load import DATASET_DIR, default_dataset_paths, load_records
 if TYPE_CHECKING:
     import altair as alt
 
+    from geodata.importer import ColumnMapping, ImportPreview
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 #: Set to a folder of YAML files to map your own data instead of datasets/.
@@ -157,3 +159,23 @@ def figure_png(flt: RecordFilter, title: str, *, width_in: float = 7.5, dpi: int
     """
     paths = dataset_paths()
     return _figure_png(paths, _stamps(paths), flt, title, width_in, dpi)
+
+
+# Few entries: a preview of a 20 MB file can take tens of MB in memory.
+@st.cache_data(show_spinner="Reading your file…", max_entries=8, ttl=3600)
+def import_preview(
+    data: bytes, filename: str, mapping: ColumnMapping | None, kind: str, crs: str | None,
+    max_bytes: int,
+) -> ImportPreview:
+    """:func:`geodata.importer.preview_import` of an upload's bytes, cached on its content.
+
+    Keyed on the bytes themselves (Streamlit hashes them), the name, the
+    column mapping, the default kind, the CRS and the cap, so a widget change
+    that leaves them alone does not read the file again. Shared by every
+    session, which is safe: a session gets a preview only by uploading the
+    very same bytes. Raises only what ``preview_import`` raises for invalid
+    arguments.
+    """
+    from geodata.importer import preview_import
+
+    return preview_import(data, filename, mapping, kind=kind, crs=crs, max_bytes=max_bytes)

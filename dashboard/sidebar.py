@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.user_layer import USER_DATASETS_KEY, USER_LAYER_KEY, has_user_records
 from geodata.filters import FilterBounds, RecordFilter, filter_from_controls
 from geodata.schema import DOMAINS, KINDS, PROVINCES
 
@@ -43,6 +44,7 @@ PROVINCE_LAYER_OPTIONS: dict[str, str] = {
 def _defaults(bounds: FilterBounds) -> dict[str, object]:
     return {
         **{key: True for key in LAYER_KEYS.values()},
+        USER_LAYER_KEY: True,
         YEARS_KEY: (bounds.year_min, bounds.year_max),
         FUND_KEY: (0.0, bounds.fund_max_bn),
         UNKNOWN_KEY: True,
@@ -73,6 +75,7 @@ def init_state(bounds: FilterBounds) -> None:
     ss.update(ss.pop(PENDING_KEY, {}))
     ss.setdefault(PRESENT_KEY, False)
     ss.setdefault(PLAYING_KEY, False)
+    ss.setdefault(USER_DATASETS_KEY, ())
     ss[AS_OF_YEAR_KEY] = min(max(int(ss[AS_OF_YEAR_KEY]), bounds.year_min), bounds.year_max)
     if ss[PROVINCE_LAYER_KEY] not in PROVINCE_LAYER_OPTIONS:
         ss[PROVINCE_LAYER_KEY] = "off"
@@ -97,6 +100,12 @@ def render_sidebar(bounds: FilterBounds) -> None:
     sb.caption("Layers")
     for kind, key in LAYER_KEYS.items():
         sb.checkbox(KINDS[kind], key=key)
+    if has_user_records():
+        sb.checkbox(
+            "Your data", key=USER_LAYER_KEY,
+            help="The records you added on the Your data page (this session only). "
+            "Every other filter applies to them too.",
+        )
     sb.toggle(
         "As-of-year view", key=AS_OF_MODE_KEY,
         help="Show everything established up to a year, and play through the years.",

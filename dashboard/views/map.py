@@ -22,6 +22,7 @@ from dashboard.sidebar import (
     current_filter,
     set_widget_values_next_run,
 )
+from dashboard.user_layer import has_user_records, session_user_frame, user_layer_on
 from geodata.aggregate import by_province, province_choropleth_geojson
 from geodata.detail import escape_markdown, record_fields, source_markdown
 from geodata.export import to_csv_text, to_geojson_text
@@ -29,8 +30,10 @@ from geodata.filters import describe_filter, filter_bounds, filter_records
 from geodata.layers import build_base_map, build_record_layers
 from geodata.places import PRESET_VIEWS
 from geodata.schema import COLUMN_LABELS, KINDS
+from geodata.style import USER_LAYER_LABEL
 from geodata.summary import format_rmb_bn, summarize
 from geodata.table import display_table
+from geodata.userdata import filter_user_records
 
 MAP_HEIGHT_PX = 600
 PRESENT_SCALE = 1.6
@@ -54,6 +57,11 @@ flt = current_filter(bounds)
 selected = filter_records(frame, flt)
 summary = summarize(selected)
 present = bool(ss.get(PRESENT_KEY, False))
+# The session's own records (the Your data page): their own layer, the same filters.
+has_user = has_user_records()
+user_all = session_user_frame() if has_user else None
+user_selected = filter_user_records(user_all, flt) if user_layer_on() else None
+user_shown = 0 if user_selected is None else len(user_selected)
 
 
 def _exit_presentation() -> None:
@@ -77,7 +85,8 @@ else:
         "hover a symbol for its name, click it for details."
     )
 
-cols = st.columns(4)
+# With a fifth metric the capital needs the widest column to show "RMB 1,234.5 bn" in full.
+cols = st.columns([1, 1, 1.2, 1.6, 1] if has_user else 4)
 for col, kind in zip(cols, KINDS, strict=False):
     col.metric(KINDS[kind], summary.counts[kind])
 unknown = summary.funds_unknown_size
@@ -89,12 +98,18 @@ cols[3].metric(
         f"{unknown} fund(s) of unknown size are not included."
     ),
 )
+if has_user:
+    cols[4].metric(
+        "Your data", user_shown,
+        help=f"{USER_LAYER_LABEL}: your records shown on the map, of {len(user_all)} added "
+        "on the Your data page. Not counted in the other figures.",
+    )
 if not present:
     note = f" · {unknown} fund(s) of unknown size not in the sum" if unknown else ""
     as_of = f" · as of {ss.get(AS_OF_YEAR_KEY)}" if ss.get(AS_OF_MODE_KEY) else ""
     st.caption(f"Filters: {describe_filter(flt)}{as_of}{note}")
 
-if summary.total == 0:
+if summary.total == 0 and user_shown == 0:
     st.info(
         "No records match these filters. Widen the year or fund-size range, clear the "
         "domain, province or name search, or press **Reset filters** in the sidebar."
@@ -122,9 +137,11 @@ if shading in ("records", "capital"):
 scale = PRESENT_SCALE if present else 1.0
 base = build_base_map(
     cache.basemap(), kinds=flt.kinds, scale=scale, bounds=PRESET_VIEWS[view].bounds,
-    fill_frame=present,
+    fill_frame=present, user_layer=user_selected is not None,
 )
-records_layer = build_record_layers(selected, kinds=flt.kinds, choropleth=choropleth)
+records_layer = build_record_layers(
+    selected, kinds=flt.kinds, choropleth=choropleth, user_frame=user_selected
+)
 center = ss.get(CENTER_KEY)
 st_folium(
     base,
@@ -141,6 +158,10 @@ st_folium(
 selected_id = ss.get(SELECTED_KEY)
 if selected_id and not present:
     rows = frame[frame["id"] == selected_id]
+    is_user = rows.empty and user_all is not None and selected_id in set(user_all["id"])
+    if is_user:
+        rows = user_all[user_all["id"] == selected_id]
+    shown_ids = set(selected["id"]) | (set() if user_selected is None else set(user_selected["id"]))
     with st.container(border=True):
         if rows.empty:
             st.warning(f"The selected record {selected_id!r} is not in the data.")
@@ -151,10 +172,13 @@ if selected_id and not present:
                 f"#### {escape_markdown(row['name_en'])}  \n{escape_markdown(row['name_zh'])}"
             )
             close.button("Close", on_click=_clear_selection, key="close_detail", width="stretch")
-            if selected_id not in set(selected["id"]):
+            if is_user:
+                st.caption(f"{USER_LAYER_LABEL}: a record from a file you added, not curated data.")
+            if selected_id not in shown_ids:
                 st.caption("This record is hidden by the current filters.")
+            # st.table renders Markdown in cells: escape, so data always shows as text.
             st.table({"Field": [k for k, _ in record_fields(row)],
-                      "Value": [v for _, v in record_fields(row)]})
+                      "Value": [escape_markdown(v) for _, v in record_fields(row)]})
             st.markdown("**Sources**")
             st.markdown("\n".join(f"{i}. {source_markdown(s)}"
                                   for i, s in enumerate(row["sources"], start=1)))
@@ -170,6 +194,18 @@ if not present:
             COLUMN_LABELS["year"]: st.column_config.NumberColumn(format="%d"),
         },
     )
+    if has_user:
+        st.subheader(f"Your data shown ({user_shown})")
+        if user_selected is None:
+            st.caption("The Your data layer is hidden: tick *Your data* in the sidebar.")
+        else:
+            st.dataframe(
+                display_table(user_selected), hide_index=True, width="stretch",
+                column_config={
+                    COLUMN_LABELS["fund_size_rmb_bn"]: st.column_config.NumberColumn(format="%.1f"),
+                    COLUMN_LABELS["year"]: st.column_config.NumberColumn(format="%d"),
+                },
+            )
     st.markdown("**Download the selection**")
     d = st.columns(5)
     d[0].download_button(

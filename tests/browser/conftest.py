@@ -28,12 +28,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(data_dir: Path, log_name: str) -> tuple[subprocess.Popen, str]:
-    """Run ``streamlit run dashboard/app.py`` on a free port; wait until healthy."""
+def start_app(
+    data_dir: Path, log_name: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Run ``streamlit run dashboard/app.py`` on a free port; wait until healthy.
+
+    ``env`` adds environment variables (e.g. ``CMF_ATLAS_USER_DIR``).
+    """
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / log_name).open("w")
-    env = {**os.environ, "CMF_ATLAS_DATA": str(data_dir)}
+    env = {**os.environ, "CMF_ATLAS_DATA": str(data_dir), **(env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
          "--server.port", str(port), "--server.address", "127.0.0.1"],
