@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from importlib import resources
 from typing import Any
 
 import folium
 import pandas as pd
-from branca.element import MacroElement, Template
+from branca.element import Element, MacroElement, Template
 
 from geodata.assets import leaflet_urls
 from geodata.export import to_geojson
@@ -80,13 +81,38 @@ BASE_STYLES = {
 }
 
 
+#: A ``{`` that would open a Jinja tag (``{{``, ``{%``, ``{#``). In compact JSON such a
+#: brace can only be inside a string, where ``\u007b`` is the same character.
+_JINJA_OPEN = re.compile(r"\{(?=[{%#])")
+
+
 def _js_json(value: Any) -> str:
-    """JSON safe to place inside a ``<script>``: no '<', '>', '&' or line separators."""
+    """JSON safe to place inside a ``<script>`` and inside a folium page.
+
+    No '<', '>', '&' or line separators (they could end the script), and no
+    ``{{``, ``{%`` or ``{#`` (branca renders page parts as Jinja templates;
+    :class:`MapScript` keeps data out of that, and this is the second guard).
+
+    >>> text = _js_json({"name": "{{ 7*7 }} </script>"})
+    >>> "{{" in text or "<" in text, json.loads(text)["name"]
+    (False, '{{ 7*7 }} </script>')
+    """
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     for raw, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                      ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(raw, esc)
-    return text
+    return _JINJA_OPEN.sub(r"\\u007b", text)
+
+
+class _RawText(Element):
+    """Text placed in the page exactly as given, never compiled as a Jinja template."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
 
 
 class OfflineMap(folium.Map):
@@ -100,7 +126,14 @@ class OfflineMap(folium.Map):
 
 
 class MapScript(MacroElement):
-    """A piece of JS run with the Leaflet map bound to ``map``."""
+    """A piece of JS run with the Leaflet map bound to ``map``.
+
+    branca's ``MacroElement.render`` wraps each rendered script in a new
+    ``Element``, which compiles it as a Jinja template and renders it again
+    with the page: text from data such as ``{{ ... }}`` would then be
+    evaluated on the server, and a 550 KB basemap would be parsed as a
+    template on every rerun. This element adds its script as plain text.
+    """
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
@@ -112,6 +145,13 @@ class MapScript(MacroElement):
         super().__init__()
         self._name = name
         self.body = body
+
+    def render(self, **kwargs: Any) -> None:
+        figure = self.get_root()
+        script = self._template.module.script(self, kwargs)
+        figure.script.add_child(_RawText(script), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
 
 
 def _css(scale: float) -> str:

@@ -246,6 +246,8 @@ IMG = '<img src=x onerror="window.__xss=1">'
 JS_URL = "javascript:window.__xss=1"
 MD_LINK = "[click me](javascript:window.__xss=1)"
 SVG = '<svg onload="window.__xss=1"></svg>'
+#: Jinja syntax: the map page is assembled with Jinja on the server, where this must stay text.
+JINJA = "{{ 7*7 }}{% raw %}"
 PAYLOADS = (SCRIPT, IMG, JS_URL, MD_LINK, SVG)
 EVIL = " ".join(PAYLOADS)
 
@@ -255,7 +257,7 @@ def _hostile_record(
 ) -> dict:
     return {
         "id": rid, "kind": kind, "category": category,
-        "name_en": f"{SCRIPT} {rid}", "name_zh": IMG, "province": province,
+        "name_en": f"{SCRIPT} {rid} {JINJA}", "name_zh": IMG, "province": province,
         "city": JS_URL, "lat": lat, "lon": lon,
         "location_precision": "city", "year": 2018, "date_as_published": IMG,
         "region_as_published": MD_LINK, "domains": ["ai"],
@@ -284,8 +286,8 @@ def hostile_dataset(folder: Path) -> None:
 def hostile_csv() -> bytes:
     header = ["name_en", "name_zh", "lat", "lon", "year", "city", "description", "notes",
               "source_publisher", "source_title", "source_url", IMG]
-    good = [f"{SCRIPT} user", IMG, "31.2", "121.5", "2018", JS_URL, EVIL, SVG, SCRIPT, MD_LINK,
-            "https://example.org/user", SCRIPT]
+    good = [f"{SCRIPT} user {JINJA}", IMG, "31.2", "121.5", "2018", JS_URL, EVIL, SVG, SCRIPT,
+            MD_LINK, "https://example.org/user", SCRIPT]
     js_url = [*good[:10], JS_URL, IMG]
     js_url[0] = "JS URL row"
     quote = [*good[:10], 'https://example.org/" onmouseover="window.__xss=1', IMG]
@@ -394,6 +396,7 @@ def test_planted_script_never_runs(page, hostile_app):
     for selector in (".cmf-user-symbol", ".cmf-cluster", ".cmf-fund", ".cmf-zone"):
         tip, _ = symbol_text(page, selector, "tooltip")
         assert SCRIPT in tip, tip
+        assert JINJA in tip, tip
         assert IMG in tip, tip
         shown, hrefs = symbol_text(page, selector, "popup")
         assert SCRIPT in shown

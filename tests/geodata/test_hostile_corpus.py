@@ -10,7 +10,9 @@ not in the temp directory.
 from __future__ import annotations
 
 import importlib.util
+import json
 import random
+import re
 import tempfile
 from pathlib import Path
 
@@ -18,12 +20,15 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from geodata.frame import records_to_frame
 from geodata.importer import preview_import
+from geodata.layers import build_map
 from geodata.schema import Source
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "hostile"
 EXPECTED: dict[str, dict] = yaml.safe_load((CORPUS / "expected.yaml").read_text("utf-8"))
 NOT_DATA = {"make_corpus.py", "expected.yaml"}
+EMPTY_BASE = {"type": "FeatureCollection", "features": []}
 
 
 def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
@@ -88,6 +93,14 @@ def test_hostile_file(name, sandbox):
     assert len(preview.records) == spec.get("accepted", 0)
     for field, value in spec.get("text", {}).items():
         assert getattr(preview.records[0], field) == value
+    if preview.records:
+        # Accepted text reaches the map's page unchanged: never run as markup or template.
+        frame = records_to_frame(preview.records)
+        html = build_map(frame.iloc[:0], EMPTY_BASE, user_frame=frame).get_root().render()
+        shown = json.loads(re.search(r"CMF\.addUserRecords\(map, (\{.*?\})\);\n", html)[1])
+        props = shown["features"][0]["properties"]
+        for field, value in spec.get("text", {}).items():
+            assert props[field] == value
     assert snapshot(CORPUS) == before
     temp, work = sandbox
     assert list(temp.iterdir()) == []

@@ -67,6 +67,32 @@ def test_data_text_cannot_close_the_script(sample_frame):
     assert "\\u003c/script\\u003e" in html
 
 
+JINJA = "J<{{ 7*7 }}> {% for i in range(3) %}Z{% endfor %} {# unclosed {{"
+
+
+def test_template_syntax_in_data_is_never_evaluated(sample_frame):
+    # branca renders page parts as Jinja templates: data must never reach one,
+    # or "{{ ... }}" in an uploaded name would run on the server.
+    frame = sample_frame.copy()
+    frame.loc[frame.index[0], "name_en"] = JINJA
+    frame.loc[frame.index[1], "description"] = JINJA
+    html = build_map(frame, EMPTY_BASE, user_frame=frame.iloc[:1]).get_root().render()
+    names = [f["properties"]["name_en"] for d in _layer_payloads(html).values()
+             for f in d["features"]]
+    assert JINJA in names
+    assert "J<49>" not in html
+    assert "J\\u003c49" not in html
+    assert "ZZZ" not in html
+
+
+def test_map_script_is_placed_verbatim(sample_frame):
+    from importlib import resources
+
+    js = resources.files("geodata").joinpath("web/cmf_map.js").read_text(encoding="utf-8")
+    html = build_map(sample_frame, EMPTY_BASE).get_root().render()
+    assert js.strip() in html
+
+
 def test_install_offline_assets_copies_leaflet(tmp_path):
     root = install_offline_assets(tmp_path)
     for rel in LEAFLET_FILES:

@@ -197,6 +197,8 @@ FILES: dict[str, Callable[[], bytes]] = {
     "xss_script_name.csv": lambda: csv_text("<script>alert(1)</script>,39.1,117.2,2018"),
     "xss_img_description.csv": lambda: one_row(
         "description", "<img src=x onerror=alert(1)> hides in this description"),
+    "template_injection.csv": lambda: csv_text(
+        '"{{ cycler.__init__.__globals__.os.getcwd() }} {% raw %}",39.1,117.2,2018'),
     "formula_injection.csv": lambda: csv_text('"=HYPERLINK(""http://x.test"",""y"")",39.1,'
                                               '117.2,2018'),
     # --- limits and CRS (options in expected.yaml)
