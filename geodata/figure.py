@@ -179,6 +179,9 @@ def _rc() -> dict[str, Any]:
         "pdf.fonttype": 42,  # embed TrueType fonts (Type 3 breaks copy-paste of Chinese)
         "lines.scale_dashes": False,  # dash lengths in points, same on map and legend
         "axes.unicode_minus": False,
+        # Titles, filters and source names are data: "$...$" in them is text, not TeX
+        # (mathtext would draw it as a formula, or fail on "$\\frac{1$").
+        "text.parse_math": False,
     }
 
 

@@ -158,6 +158,15 @@ def test_custom_title_and_date(sample_frame):
     assert "Data as of 2024-03-09." in texts_by_gid(fig, "cmf-footer")[0].get_text()
 
 
+@pytest.mark.parametrize("text", ["$\\frac{1$ budget", "$x^2$ growth"])
+def test_dollar_signs_in_text_are_text_not_tex(sample_frame, text):
+    # A title or a name search is typed by a user: "$...$" must not become a formula.
+    data = figure_bytes(sample_frame, RecordFilter(search=text), "svg", title=text)
+    svg = html.unescape(data.decode("utf-8"))
+    assert f">{text}<" in svg
+    assert f"Name contains “{text}”" in svg
+
+
 def test_source_line_ranks_truncates_and_skips_placeholder():
     cite = [{"publisher": p} for p in "ABCDEFGH"]
     frame = pd.DataFrame({"sources": [
