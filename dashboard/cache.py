@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import streamlit as st
@@ -17,6 +17,7 @@ from geodata.assets import install_offline_assets
 from geodata.basemap import BASEMAP_PATH, basemap_geojson, load_basemap
 from geodata.filters import RecordFilter, filter_bounds, filter_records
 from geodata.frame import records_to_frame
+from geodata.layers import ScriptJSON, script_json
 from geodata.load import DATASET_DIR, default_dataset_paths, load_records
 
 if TYPE_CHECKING:
@@ -51,14 +52,16 @@ def atlas_frame() -> gpd.GeoDataFrame:
     return _load_frame(paths, _stamps(paths))
 
 
-@st.cache_data(show_spinner="Loading the basemap…")
-def _load_basemap(path: str, stamp: int) -> dict[str, Any]:
-    return basemap_geojson(Path(path))
+# A resource, not data: one shared, immutable object, so a rerun neither copies
+# nor re-serialises half a megabyte.
+@st.cache_resource(show_spinner="Loading the basemap…")
+def _basemap_script(path: str, stamp: int) -> ScriptJSON:
+    return script_json(basemap_geojson(Path(path)))
 
 
-def basemap() -> dict[str, Any]:
-    """Provinces and neighbours as GeoJSON (Natural Earth, simplified)."""
-    return _load_basemap(str(BASEMAP_PATH), os.stat(BASEMAP_PATH).st_mtime_ns)
+def basemap_script() -> ScriptJSON:
+    """The basemap serialised once for the map page (see :class:`geodata.layers.ScriptJSON`)."""
+    return _basemap_script(str(BASEMAP_PATH), os.stat(BASEMAP_PATH).st_mtime_ns)
 
 
 @st.cache_resource

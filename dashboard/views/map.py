@@ -136,7 +136,7 @@ if shading in ("records", "capital"):
 
 scale = PRESENT_SCALE if present else 1.0
 base = build_base_map(
-    cache.basemap(), kinds=flt.kinds, scale=scale, bounds=PRESET_VIEWS[view].bounds,
+    cache.basemap_script(), kinds=flt.kinds, scale=scale, bounds=PRESET_VIEWS[view].bounds,
     fill_frame=present, user_layer=user_selected is not None,
 )
 records_layer = build_record_layers(

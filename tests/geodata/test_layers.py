@@ -6,7 +6,7 @@ import json
 import re
 
 from geodata.assets import LEAFLET_FILES, install_offline_assets
-from geodata.layers import build_map, legend_html
+from geodata.layers import build_base_map, build_map, legend_html, script_json
 
 EMPTY_BASE = {"type": "FeatureCollection", "features": []}
 
@@ -101,3 +101,16 @@ def test_install_offline_assets_copies_leaflet(tmp_path):
     (root / "leaflet.js").write_text("corrupted", encoding="utf-8")
     install_offline_assets(tmp_path)
     assert "corrupted" not in (root / "leaflet.js").read_text(encoding="utf-8")
+
+
+def _basemap_payload(html: str) -> dict:
+    return json.loads(re.search(r"CMF\.addBasemap\(map, (\{.*?\})\);\n", html)[1])
+
+
+def test_a_preserialised_basemap_draws_the_same_map():
+    base = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "A {{ x }} <b>", "role": "province"},
+         "geometry": {"type": "Point", "coordinates": [104.0, 35.0]}}]}
+    plain = build_base_map(base).get_root().render()
+    ready = build_base_map(script_json(base)).get_root().render()
+    assert _basemap_payload(plain) == _basemap_payload(ready) == base
