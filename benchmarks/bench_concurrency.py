@@ -41,24 +41,27 @@ server, but no page is drawn, so the numbers are the server's alone. A
 response then ends at the server's ``script_finished``, and the counts are
 read from the page's metrics instead of the map.
 
-Measured on 2 cores, 24 GB, the 33 curated records (November 2026):
+Measured on 2 cores, 24 GB, the 33 curated records, 20 changes per session
+(November 2026; "pauses" is ``--think 3``, a random pause averaging 3 s):
 
-=====================================  ======  =======  =======  ==========
-run                                    errors  p50      p95      server RSS
-=====================================  ======  =======  =======  ==========
-25 browser pages, 2 s apart, no think  0       18.0 s   28.0 s   542 MB peak
-25 protocol clients, no think          0        9.1 s   11.2 s   610 MB peak
-25 protocol clients, 3 s think time    0       10.0 s   12.6 s   629 MB peak
-5 browser pages with user data         0        3.0 s    4.5 s   345 MB peak
-1 browser page                         0        0.5 s    0.7 s   272 MB peak
-=====================================  ======  =======  =======  ==========
+=========================================  ======  =======  =======  ==========
+run                                        errors  p50      p95      server RSS
+=========================================  ======  =======  =======  ==========
+25 protocol clients, pauses averaging 3 s  0        0.26 s   1.92 s  443 MB peak
+25 protocol clients, no pauses             0        3.81 s   4.82 s  467 MB peak
+25 browser pages, no pauses                0       10.4 s   20.1 s   460 MB peak
+5 browser pages with user data, no pauses  0        2.25 s   3.64 s  348 MB peak
+1 browser page                             0        0.50 s   0.73 s  287 MB peak
+=========================================  ======  =======  =======  ==========
 
-With 25 browser pages, Chromium drew the pages with about 70% of both cores
-and the server had the rest; with protocol clients the server runs one
-rerun at a time (Python's GIL) at about 0.4 s of CPU each, so 25 sessions
-changing filters together queue for about 25 x 0.4 s. Half of a rerun is
-folium rendering the unchanged base map again (Jinja templates compiled on
-every render, the basemap serialised to JSON), the first thing to cache.
+A map change costs the server about 0.11 s of CPU (one protocol client:
+p50 0.11 s). The server runs one rerun at a time (Python's GIL), so 25
+sessions changing filters back to back queue for about 25 x 0.15 s. With 25
+browser pages, Chromium drawing them took all of both cores (the server used
+a quarter of one), so those times measure this machine's browser more than
+the server. Before the basemap was serialised once and Streamlit's
+post-rerun garbage collection was turned off, a change cost 0.40 s and 25
+protocol clients without pauses saw p50 11.1 s, p95 15.5 s.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -147,6 +151,15 @@ def plan_changes(data_dir: Path, count: int) -> tuple[int, list[Change]]:
         Change("clear search", "search", "", total),
     ]
     return total, [cycle[i % len(cycle)] for i in range(count)]
+
+
+def think_time(mean_s: float, rng: random.Random) -> float:
+    """Seconds a user pauses before a change: exponential around ``mean_s`` (0: none).
+
+    Random, so sessions drift apart as real users do, instead of all changing
+    a filter in the same instant after each pause.
+    """
+    return rng.expovariate(1 / mean_s) if mean_s > 0 else 0.0
 
 
 def _free_port() -> int:
@@ -258,6 +271,7 @@ async def session(
     results: Results, args: argparse.Namespace, tmp: Path,
 ) -> None:
     timeout_s, user_data = args.timeout, args.user_data
+    rng = random.Random(index)  # reproducible pauses, different per session
     # Sessions arrive one after another, as people open a link, not in the same millisecond.
     await asyncio.sleep(index * args.ramp)
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
@@ -285,7 +299,7 @@ async def session(
     search = sidebar.get_by_role("textbox", name="Name contains")
     user_after = {c.name: users for c in changes}
     for change in changes:
-        await asyncio.sleep(args.think)
+        await asyncio.sleep(think_time(args.think, rng))
         try:
             if change.kind == "toggle":
                 target = sidebar.get_by_text(change.arg, exact=True)
@@ -390,6 +404,7 @@ async def protocol_session(
 ) -> None:
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+    rng = random.Random(index)  # reproducible pauses, different per session
     await asyncio.sleep(index * args.ramp)
     client = ProtocolClient(url, args.timeout)
     try:
@@ -408,7 +423,7 @@ async def protocol_session(
     await results.all_loaded.wait()
     funds_on = True
     for change in changes:
-        await asyncio.sleep(args.think)
+        await asyncio.sleep(think_time(args.think, rng))
         try:
             if change.kind == "toggle":
                 funds_on = not funds_on
@@ -544,7 +559,8 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=1.0,
                         help="seconds between one session's arrival and the next")
     parser.add_argument("--think", type=float, default=0.0,
-                        help="seconds each session waits before each change (0: back to back)")
+                        help="mean seconds a session pauses before each change, drawn at random "
+                        "(exponential) per change; 0: back to back")
     parser.add_argument("--budget", type=float, default=900.0,
                         help="seconds for the whole run")
     parser.add_argument("--url", help="use a running server on localhost instead of starting one")
