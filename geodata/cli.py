@@ -116,7 +116,7 @@ def _cmd_figure(args: argparse.Namespace) -> int:
 
 
 _IMPORT_HELP = """\
-Preview importing your own CSV, GeoJSON, GeoPackage or zipped Shapefile:
+Preview importing your own CSV, GeoJSON, GeoPackage, zipped Shapefile or saved YAML:
 prints a summary, the column mapping, and every rejected row and warning.
 
 exit status: 0 if every row is accepted (warnings allowed); 1 if the file is
@@ -151,7 +151,8 @@ def _add_import_parser(sub: argparse._SubParsersAction) -> None:
         "import", help="preview (and optionally save) your own data file",
         description=_IMPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", type=Path, help="CSV, GeoJSON, GeoPackage or zipped Shapefile")
+    p.add_argument("file", type=Path, help="CSV, GeoJSON, GeoPackage, zipped Shapefile, "
+                   "or a .yaml file in the datasets' format")
     p.add_argument("--kind", choices=list(KINDS), default="cluster",
                    help="layer for rows without a kind column (default: cluster)")
     p.add_argument("--crs", help="CRS of a CSV's coordinates, or of a shapefile without .prj "

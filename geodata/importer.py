@@ -105,12 +105,13 @@ import yaml
 from pydantic import ValidationError
 from pyproj import Transformer
 
-from geodata.load import Problem, load_records
+from geodata.load import DatasetError, Problem, load_records
 from geodata.readers import (
     DEFAULT_CRS,
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_ROWS,
     FORMATS,
+    SAVED_SUFFIXES,
     RejectedFileError,
     Row,
     Table,
@@ -118,6 +119,7 @@ from geodata.readers import (
     is_wgs84,
     parse_crs,
     read_file,
+    read_text_file,
     short_repr,
 )
 from geodata.safe_zip import ZipLimits
@@ -475,6 +477,8 @@ decimal degrees (column 'lat')
                 f"mapping should be a ColumnMapping or a dict, got {type(mapping).__name__}"
             )
         mapping = ColumnMapping.from_dict(mapping)
+    if Path(name).suffix.lower() in SAVED_SUFFIXES:
+        return _preview_saved(source, name, max_bytes, max_rows)
     try:
         table = read_file(
             source, name, crs=crs, max_bytes=max_bytes, max_rows=max_rows, zip_limits=zip_limits
@@ -482,6 +486,42 @@ decimal degrees (column 'lat')
     except RejectedFileError as exc:
         return ImportPreview(name, errors=(Problem(name, None, "-", exc.field, exc.message),))
     return _preview_from_table(table, name, mapping, kind, crs)
+
+
+def _preview_saved(
+    source: str | os.PathLike[str] | bytes | BinaryIO, name: str, max_bytes: int, max_rows: int
+) -> ImportPreview:
+    """A file in the datasets' YAML format, such as one written by *Save to disk*.
+
+    Its records are complete (ids, kinds, sources), so there is no column
+    matching: they are validated exactly as curated data is, except that
+    points outside China are kept and flagged. Any invalid record refuses the
+    file, with every problem listed, as for the curated datasets.
+    """
+    def refused(*problems: Problem) -> ImportPreview:
+        return ImportPreview(name, "yaml", errors=problems)
+
+    try:
+        data = read_text_file(source, max_bytes)
+    except RejectedFileError as exc:
+        return refused(Problem(name, None, "-", exc.field, exc.message))
+    with tempfile.TemporaryDirectory(prefix="cmf-import-") as tmp:
+        path = Path(tmp) / "records.yaml"
+        path.write_bytes(data)
+        try:
+            records, warnings_ = load_user_records(path)
+        except DatasetError as exc:
+            return refused(*(replace(p, file=name) for p in exc.problems))
+    if len(records) > max_rows:
+        return refused(Problem(
+            name, None, "-", "-",
+            f"file has {len(records):,} records; the limit is {max_rows:,} per import (max_rows)",
+        ))
+    return ImportPreview(
+        name, "yaml", rows_read=len(records), records=tuple(records),
+        warnings=tuple(replace(w, file=name) for w in warnings_),
+        flagged=frozenset(w.record for w in warnings_),
+    )
 
 
 def _preview_from_table(

@@ -22,7 +22,8 @@ Example
 Traceback (most recent call last):
 ...
 geodata.readers.RejectedFileError: a.csv is a PNG image, not a data file; expected CSV \
-(UTF-8 text), GeoJSON, a GeoPackage (.gpkg) or a zipped Shapefile (.zip)
+(UTF-8 text), GeoJSON, a GeoPackage (.gpkg), a zipped Shapefile (.zip) or a CMF Atlas YAML \
+file (.yaml)
 """
 
 from __future__ import annotations
@@ -57,7 +58,10 @@ FORMATS: dict[str, str] = {
     "geojson": "GeoJSON",
     "gpkg": "GeoPackage",
     "shapefile": "zipped Shapefile",
+    "yaml": "CMF Atlas YAML (the datasets' format, as Save to disk writes it)",
 }
+#: Extensions of files in the datasets' own YAML format: read as records, not as a table.
+SAVED_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
 _EXTENSION_TO_FORMAT: dict[str, str] = {
     ".csv": "csv",
     ".tsv": "csv",
@@ -86,7 +90,8 @@ _FOREIGN_MAGIC: tuple[tuple[bytes, str], ...] = (
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 EXPECTED_FILE = (
-    "expected CSV (UTF-8 text), GeoJSON, a GeoPackage (.gpkg) or a zipped Shapefile (.zip)"
+    "expected CSV (UTF-8 text), GeoJSON, a GeoPackage (.gpkg), a zipped Shapefile (.zip) "
+    "or a CMF Atlas YAML file (.yaml)"
 )
 #: Errors GDAL (through pyogrio) raises on a hostile or broken file.
 _OGR_ERRORS = (RuntimeError, ValueError, OSError)
@@ -164,6 +169,19 @@ def read_file(
     fmt = _detect_format(data, name)
     with tempfile.TemporaryDirectory(prefix="cmf-import-") as tmp:
         return _read_table(fmt, data, name, Path(tmp), crs, max_rows, zip_limits)
+
+
+def read_text_file(source: str | os.PathLike[str] | bytes | BinaryIO, max_bytes: int) -> bytes:
+    """The bytes of a text file, checked: within ``max_bytes``, not empty, UTF-8, not binary.
+
+    Raises
+    ------
+    RejectedFileError
+        Saying what is wrong and what was expected.
+    """
+    data = _read_source(source, max_bytes)
+    _decode_text(data)
+    return data
 
 
 def _fmt_size(n: int) -> str:

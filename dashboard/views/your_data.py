@@ -29,7 +29,7 @@ from geodata.detail import escape_markdown
 from geodata.frame import records_to_frame
 from geodata.importer import IMPORT_FIELDS, ColumnMapping, ImportPreview
 from geodata.load import Problem
-from geodata.readers import FORMATS
+from geodata.readers import FORMATS, SAVED_SUFFIXES
 from geodata.schema import COLUMN_LABELS, KINDS
 from geodata.style import USER_LAYER_LABEL
 from geodata.table import display_table
@@ -46,7 +46,7 @@ from geodata.userdata import (
 if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-UPLOAD_TYPES = ["csv", "tsv", "txt", "geojson", "json", "gpkg", "zip"]
+UPLOAD_TYPES = ["csv", "tsv", "txt", "geojson", "json", "gpkg", "zip", "yaml", "yml"]
 GEOJSON_SUFFIXES = (".geojson", ".json")
 #: Bumped after a file is added, which gives the uploader a new key and so empties it.
 UPLOAD_COUNTER_KEY = "_user_upload_n"
@@ -238,7 +238,9 @@ def _import(uploaded: UploadedFile, cap_mb: int) -> None:
     data = uploaded.getvalue()
     name = uploaded.name
     digest = file_digest(data)
-    kind, crs = _options(name)
+    # A saved YAML file's records carry their own layer and WGS 84 points: no options.
+    saved = Path(name).suffix.lower() in SAVED_SUFFIXES
+    kind, crs = (next(iter(KINDS)), None) if saved else _options(name)
     max_bytes = cap_mb * 2**20
     try:
         first = cache.import_preview(data, name, None, kind, crs, max_bytes)
@@ -306,12 +308,12 @@ if flash:
 
 _step("Upload a file")
 uploaded = st.file_uploader(
-    f"CSV, GeoJSON, GeoPackage or zipped Shapefile, up to {cap} MB",
+    f"CSV, GeoJSON, GeoPackage, zipped Shapefile or a saved .yaml file, up to {cap} MB",
     type=UPLOAD_TYPES, key=f"user_upload_{ss.get(UPLOAD_COUNTER_KEY, 0)}",
     max_upload_size=cap,
     help=f"Files over {cap} MB are refused. CSV: UTF-8 text with "
     "latitude and longitude columns. GeoJSON: a FeatureCollection of points. Shapefile: "
-    "the .shp, .shx, .dbf and .prj together in one .zip.",
+    "the .shp, .shx, .dbf and .prj together in one .zip. YAML: a file saved from this page.",
 )
 st.caption(
     f"A file over {cap} MB is refused before it is sent and marked in red: point at it "
@@ -326,6 +328,8 @@ with st.expander("What files work, and what a row needs"):
         "- **GeoJSON**: a FeatureCollection of Point features (WGS 84).\n"
         "- **GeoPackage** (`.gpkg`): the first layer with geometry, in its own CRS.\n"
         "- **Shapefile**: the `.shp`, `.shx`, `.dbf` and `.prj` zipped together.\n"
+        "- **A file saved here before** (`.yaml`, the datasets' format): its records come "
+        "back as they were saved, checked like the curated data.\n"
         "- **Every row** needs a name (English or Chinese), a point and a year. The rest "
         "has defaults: the layer you choose, the province found from the point, the domain "
         "*General*, and the file as the source.\n"

@@ -202,6 +202,39 @@ def test_save_to_disk_never_overwrites(page, user_dir):
     assert sorted(p.name for p in user_dir.iterdir()) == ["sites-2.yaml", "sites.yaml"]
 
 
+def test_a_saved_file_uploads_again_in_a_new_session(page, user_dir, monkeypatch):
+    upload(page, "sites.csv", GOOD)
+    add_button(page).click().run()
+    (dataset,) = page.session_state["user_datasets"]
+    page.button(key=f"user_save_{dataset.digest[:16]}").click().run()
+    saved = user_dir / "sites.yaml"
+
+    later = AppTest.from_file(APP, default_timeout=60)
+    later.run()
+    later.switch_page("views/your_data.py").run()
+    assert later.session_state["user_datasets"] == ()
+    upload(later, "sites.yaml", saved.read_bytes())
+    assert not [s for s in later.selectbox if s.key in ("user_kind", "user_crs")], (
+        "a saved file's records carry their own layer and WGS 84 points")
+    assert metrics(later)["Accepted"] == "3"
+    add_button(later).click().run()
+    (again,) = later.session_state["user_datasets"]
+    assert [r.model_dump() for r in again.records] == [r.model_dump() for r in dataset.records]
+
+
+def test_a_broken_saved_file_is_refused_with_its_problems(page):
+    records = preview_import(GOOD, "sites.csv").records
+    text = yaml.safe_dump([r.model_dump(mode="json", exclude_none=True) for r in records],
+                          allow_unicode=True, sort_keys=False)
+    upload(page, "mine.yaml", text.replace("- general", "- lasers", 1).encode())
+    shown = page.error[0].value
+    assert escape_markdown("mine.yaml was not imported") in shown
+    assert escape_markdown("mine.yaml:1: record #1") in shown
+    assert escape_markdown("field 'domains': unknown domain(s) ['lasers']") in shown
+    assert add_button(page) is None
+    assert page.session_state["user_datasets"] == ()
+
+
 def test_failed_save_is_a_message(page, tmp_path, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("x", encoding="utf-8")

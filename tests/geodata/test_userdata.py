@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +33,7 @@ from geodata.userdata import (
 
 EMPTY_BASE = {"type": "FeatureCollection", "features": []}
 
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "hostile"
 SITES = (
     b"name,lat,lon,year,kind,fund size,domains,province\n"
     b"Lab,39.1,117.2,2016,cluster,,ai,\n"
@@ -238,3 +240,48 @@ def test_user_text_cannot_close_the_script(sample_frame, sites):
     html = build_map(sample_frame, EMPTY_BASE, user_frame=frame).get_root().render()
     assert "<script>window.__xss" not in html
     assert _user_payload(html)["features"][0]["properties"]["name_en"].startswith("</script>")
+
+
+# ------------------------------------------------------- a saved file, uploaded again
+
+
+def test_saved_dataset_round_trips_through_import(sites, tmp_path):
+    path = save_dataset(sites[0], tmp_path)
+    again = preview_import(path)
+    assert again.ok
+    assert again.format == "yaml"
+    assert [r.model_dump() for r in again.records] == [r.model_dump() for r in sites[0].records]
+    assert again.headers == (), "no column matching for records in the datasets' format"
+
+
+def test_saved_file_keeps_outside_china_points_flagged(tmp_path):
+    far = preview_import((CORPUS / "outside_china.csv").read_bytes(), "far.csv")
+    path = save_dataset(add_dataset((), far, "d")[0], tmp_path)
+    again = preview_import(path.read_bytes(), "far.yaml")
+    assert [r.id for r in again.records] == [r.id for r in far.records]
+    assert again.flagged == {far.records[0].id}
+    assert "is outside China" in again.warnings[0].message
+    assert again.warnings[0].file == "far.yaml"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", "file is empty"),
+        (b"- id: [unclosed\n", "not valid YAML"),
+        ("- id: x\n  name_en: \xe9\n".encode("latin-1"), "file is not UTF-8"),
+        (b"- id: only-an-id\n", "field 'kind'"),
+    ],
+)
+def test_broken_saved_file_is_refused_naming_the_file(data, expected):
+    preview = preview_import(data, "mine.yaml")
+    assert not preview.records
+    assert any(expected in str(p) for p in preview.errors), [str(p) for p in preview.errors]
+    assert all(p.file == "mine.yaml" for p in preview.errors)
+
+
+def test_saved_file_over_the_caps_is_refused(sites, tmp_path):
+    data = save_dataset(sites[0], tmp_path).read_bytes()
+    assert "the limit is" in preview_import(data, "s.yaml", max_bytes=10).errors[0].message
+    capped = preview_import(data, "s.yaml", max_rows=1)
+    assert "records; the limit is 1 per import" in capped.errors[0].message
