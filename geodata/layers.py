@@ -51,6 +51,7 @@ from geodata.style import (
     LAYER_COLORS,
     LAYER_STROKES,
     USER_COLOR,
+    USER_DOM_MAX,
     USER_LAYER_LABEL,
     USER_SIZE_PX,
     USER_STROKE,
@@ -245,7 +246,7 @@ def _settings(scale: float) -> dict[str, Any]:
         "precisions": LOCATION_PRECISIONS,
         "base": BASE_STYLES,
         "user": {"color": USER_COLOR, "stroke": USER_STROKE, "size": USER_SIZE_PX,
-                 "label": USER_LAYER_LABEL},
+                 "label": USER_LAYER_LABEL, "dom_max": USER_DOM_MAX},
     }
 
 

@@ -25,6 +25,9 @@ USER_COLOR = "#009E73"
 USER_STROKE = "#000000"
 USER_SIZE_PX = 16
 USER_LAYER_LABEL = "Your data (this session)"
+#: Up to this many user records are drawn as DOM elements (each can be hovered and
+#: clicked by tests); more go on one canvas, which draws 50,000 in seconds.
+USER_DOM_MAX = 1000
 
 LAYER_SHAPES: dict[str, str] = {
     "cluster": "dot",

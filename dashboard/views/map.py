@@ -100,7 +100,7 @@ cols[3].metric(
 )
 if has_user:
     cols[4].metric(
-        "Your data", user_shown,
+        "Your data", f"{user_shown:,}",
         help=f"{USER_LAYER_LABEL}: your records shown on the map, of {len(user_all)} added "
         "on the Your data page. Not counted in the other figures.",
     )

@@ -69,6 +69,35 @@ window.CMF = (function () {
     return L.marker(latlng, {icon: icon, keyboard: false, riseOnHover: true, zIndexOffset: 2000});
   }
 
+  /* Many user records: one canvas instead of a DOM element per point (50,000
+   * divIcons take most of a minute to draw and freeze the page). Same triangle,
+   * drawn by Leaflet's canvas renderer; hit-testing is Leaflet's, on the
+   * triangle's circumscribed circle. */
+  var CanvasTriangle = L.CircleMarker.extend({
+    _updatePath: function () { this._renderer._updateCmfTriangle(this); }
+  });
+  L.Canvas.include({
+    _updateCmfTriangle: function (layer) {
+      if (!this._drawing || layer._empty()) { return; }
+      var p = layer._point, ctx = this._ctx, r = layer._radius;
+      ctx.beginPath();
+      ctx.moveTo(p.x, p.y - r);
+      ctx.lineTo(p.x + r, p.y + r * 0.85);
+      ctx.lineTo(p.x - r, p.y + r * 0.85);
+      ctx.closePath();
+      this._fillStroke(ctx, layer);
+    }
+  });
+
+  function userCanvasSymbol(renderer) {
+    return function (feature, latlng) {
+      return new CanvasTriangle(latlng, {
+        renderer: renderer, radius: S.user.size * S.scale / 2, color: S.user.stroke,
+        weight: 1.2, opacity: 1, fillColor: S.user.color, fillOpacity: 1, lineJoin: "round"
+      });
+    };
+  }
+
   function tooltip(p, user) {
     var d = el("div", null, "cmf-tip");
     d.appendChild(el("div", p.name_en, "cmf-tip-en"));
@@ -128,9 +157,9 @@ window.CMF = (function () {
     return d;
   }
 
-  function addRecords(map, data, user) {
+  function addRecords(map, data, user, pointToLayer) {
     var layer = L.geoJSON(data, {
-      pointToLayer: user ? userSymbol : symbol,
+      pointToLayer: pointToLayer || (user ? userSymbol : symbol),
       onEachFeature: function (feature, lyr) {
         lyr.bindTooltip(function () { return tooltip(feature.properties, user); },
                         {direction: "top", opacity: 0.95});
@@ -142,8 +171,31 @@ window.CMF = (function () {
     return layer;
   }
 
+  // The user layers made so far (the last few): counted by userSymbols().
+  var userLayers = [];
+
   function addUserRecords(map, data) {
-    return addRecords(map, data, true);
+    var onCanvas = data.features.length > S.user.dom_max;
+    var layer = addRecords(map, data, true,
+                           onCanvas ? userCanvasSymbol(L.canvas({padding: 0.2})) : null);
+    layer.cmfCanvas = onCanvas;
+    userLayers.push(layer);
+    if (userLayers.length > 4) { userLayers.shift(); }
+    return layer;
+  }
+
+  /* User symbols on the map now, and how many of them are on a canvas: for tests
+   * and benchmarks, which cannot count points on a canvas in the DOM. */
+  function userSymbols() {
+    var out = {shown: 0, canvas: 0};
+    userLayers.forEach(function (l) {
+      if (l._map) {
+        var n = l.getLayers().length;
+        out.shown += n;
+        if (l.cmfCanvas) { out.canvas += n; }
+      }
+    });
+    return out;
   }
 
   function addBasemap(map, data) {
@@ -249,6 +301,6 @@ window.CMF = (function () {
   }
 
   return {init: init, prepareMap: prepareMap, addChoropleth: addChoropleth, addRecords: addRecords,
-          addUserRecords: addUserRecords, addBasemap: addBasemap,
+          addUserRecords: addUserRecords, userSymbols: userSymbols, addBasemap: addBasemap,
           addPlaceLabels: addPlaceLabels, popup: popup, tooltip: tooltip, safeUrl: safeUrl};
 })();

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from geodata.style import USER_LAYER_LABEL
+from geodata.style import USER_DOM_MAX, USER_LAYER_LABEL
 
 from .conftest import ARTIFACTS, ROOT, start_app
-from .test_map_browser import map_frame, sidebar, wait_for_symbols
+from .test_map_browser import MAP_IFRAME, map_frame, sidebar, wait_for_symbols
 
 pytestmark = pytest.mark.browser
 
@@ -156,6 +156,53 @@ def test_upload_preview_add_then_map_and_save(page, app, tmp_path, user_dir):
     assert wait_for(lambda: user_symbols(page) == 0 and wait_for_symbols(page, CURATED, 5)
                     == CURATED)
     assert USER_LAYER_LABEL not in legend_text(page)
+
+
+def canvas_symbols(page) -> dict:
+    try:
+        return map_frame(page).evaluate("() => window.CMF ? CMF.userSymbols() : null") or {}
+    except Exception:
+        return {}
+
+
+def test_many_user_records_go_on_one_canvas_and_still_open_popups(page, app, tmp_path):
+    # Past USER_DOM_MAX, one canvas draws them (a DOM element each froze the page).
+    n = USER_DOM_MAX + 200
+    rows = [f"Grid site {i},{30 + (i % 40) * 0.1:.2f},{110 + (i // 40) * 0.1:.2f},2018"
+            for i in range(n - 1)]
+    rows.append("Lone canvas site,45.0,125.0,2019")  # far from the grid, to click
+    path = tmp_path / "grid.csv"
+    path.write_text("name,lat,lon,year\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    open_your_data(page, app)
+    upload(page, str(path))
+    add = page.get_by_role("button", name=ADD_BUTTON)
+    add.wait_for(timeout=60_000)
+    assert add.inner_text() == f"Add {n:,} record(s) to the map for this session"
+    add.click()
+    page.get_by_role("link", name="Open the map").click()
+    assert wait_for(lambda: canvas_symbols(page) == {"shown": n, "canvas": n}), (
+        canvas_symbols(page))
+    assert user_symbols(page) == 0, "no DOM element per point"
+
+    frame = map_frame(page)
+    x, y = frame.evaluate("() => { const p = map_div.latLngToContainerPoint([45.0, 125.0]);"
+                          " return [p.x, p.y]; }")
+    box = page.locator(MAP_IFRAME).bounding_box()
+    popup = frame.locator(".cmf-popup")
+    for _ in range(3):
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        if wait_for(lambda: popup.count() > 0, 5):
+            break
+    assert "Lone canvas site" in popup.first.inner_text()
+    assert USER_LAYER_LABEL in popup.first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "map-user-canvas.png"))
+
+    # Filters still apply: a name search leaves one triangle, on the canvas.
+    search = sidebar(page).get_by_role("textbox", name="Name contains")
+    search.fill("Lone canvas")
+    search.press("Enter")
+    assert wait_for(lambda: canvas_symbols(page) == {"shown": 1, "canvas": 0})
+    assert wait_for(lambda: user_symbols(page) == 1)
 
 
 HOSTILE = [
