@@ -211,3 +211,18 @@ def test_about_lists_vocabularies_and_unknown_size_funds(app, sample_frame):
     assert unknown == 1
     assert any("**1 fund** in the data has no published size" in m.value for m in app.markdown)
     assert any("Natural Earth" in m.value and "de facto" in m.value for m in app.markdown)
+
+
+def test_no_page_changes_the_shared_frame(app, sample_frame):
+    # The records frame is one object shared by every session (st.cache_resource).
+    from pandas.testing import assert_frame_equal
+
+    from dashboard import cache
+
+    for name in ("charts", "compare", "sources", "about", "your_data", "map"):
+        open_page(app, name)
+    app.sidebar.text_input(key="search").set_value("Foshan").run()
+    open_page(app, "charts")
+    open_page(app, "map")
+    assert not app.exception
+    assert_frame_equal(cache.atlas_frame(), sample_frame)
