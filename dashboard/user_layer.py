@@ -14,15 +14,19 @@ checks it in the browser, and the importer is given the same number of bytes.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
 import streamlit as st
 
+from geodata.filters import RecordFilter
 from geodata.importer import ImportPreview
+from geodata.layers import ScriptJSON, user_layer_json
 from geodata.userdata import (
     UserDataset,
     add_dataset,
+    filter_user_records,
     mark_saved,
     remove_dataset,
     save_dataset,
@@ -35,6 +39,8 @@ USER_DATASETS_KEY = "user_datasets"
 USER_LAYER_KEY = "layer_user"
 #: The combined frame of the session's datasets, with the digests it was built from.
 _FRAME_KEY = "_user_frame"
+#: The records the filters keep and their serialised map layer, with what they came from.
+_SHOWN_KEY = "_user_shown"
 
 #: Set to the folder where "Save to disk" writes; default ``user_data/`` at the repo root.
 USER_DIR_ENV = "CMF_ATLAS_USER_DIR"
@@ -79,6 +85,23 @@ def session_user_frame() -> gpd.GeoDataFrame:
         cached = (digests, user_frame(datasets))
         st.session_state[_FRAME_KEY] = cached
     return cached[1]
+
+
+def session_user_layer(flt: RecordFilter) -> tuple[gpd.GeoDataFrame, ScriptJSON]:
+    """This session's records that ``flt`` keeps, and their map layer, serialised.
+
+    Rebuilt only when the datasets or a filter that applies to them change: a
+    curated layer's checkbox does not, so ticking *Funds* with 50,000 records
+    of one's own does not serialise them again (about 2 s). Kept in the
+    session's state, like the records themselves.
+    """
+    key = (tuple(d.digest for d in session_datasets()), replace(flt, kinds=frozenset()))
+    cached = st.session_state.get(_SHOWN_KEY)
+    if cached is None or cached[0] != key:
+        shown = filter_user_records(session_user_frame(), flt)
+        cached = (key, shown, user_layer_json(shown))
+        st.session_state[_SHOWN_KEY] = cached
+    return cached[1], cached[2]
 
 
 def add_to_session(preview: ImportPreview, digest: str) -> UserDataset:

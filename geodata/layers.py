@@ -384,7 +384,7 @@ def build_record_layers(
     *,
     kinds: frozenset[str] | set[str] | None = None,
     choropleth: dict[str, Any] | None = None,
-    user_frame: pd.DataFrame | None = None,
+    user_frame: pd.DataFrame | ScriptJSON | None = None,
 ) -> folium.FeatureGroup:
     """One feature group holding a vectorised layer per visible kind.
 
@@ -395,7 +395,9 @@ def build_record_layers(
         ``{"geojson": ..., "legend": [{"color", "label"}], "title": str}``.
     user_frame
         The user's own records to draw (already filtered), as one layer on
-        top of the curated ones; ``None`` draws no user layer.
+        top of the curated ones, or their GeoJSON already serialised by
+        :func:`user_layer_json` (tens of MB for 50,000 records: worth reusing
+        while they do not change); ``None`` draws no user layer.
     """
     kinds = frozenset(KINDS) if kinds is None else frozenset(kinds)
     group = folium.FeatureGroup(name="CMF records", control=False)
@@ -410,9 +412,14 @@ def build_record_layers(
                 group
             )
     if user_frame is not None:
-        data = to_geojson(user_frame)
+        data = user_frame if isinstance(user_frame, ScriptJSON) else to_geojson(user_frame)
         MapScript(f"CMF.addUserRecords(map, {_js_json(data)});", name="CMFUserLayer").add_to(group)
     return group
+
+
+def user_layer_json(frame: pd.DataFrame) -> ScriptJSON:
+    """The user's records as the serialised GeoJSON :func:`build_record_layers` draws."""
+    return script_json(to_geojson(frame))
 
 
 def build_map(

@@ -22,7 +22,12 @@ from dashboard.sidebar import (
     current_filter,
     set_widget_values_next_run,
 )
-from dashboard.user_layer import has_user_records, session_user_frame, user_layer_on
+from dashboard.user_layer import (
+    has_user_records,
+    session_user_frame,
+    session_user_layer,
+    user_layer_on,
+)
 from geodata.aggregate import by_province, province_choropleth_geojson
 from geodata.detail import escape_markdown, record_fields, source_markdown
 from geodata.export import to_csv_text, to_geojson_text
@@ -33,7 +38,6 @@ from geodata.schema import COLUMN_LABELS, KINDS
 from geodata.style import USER_LAYER_LABEL
 from geodata.summary import format_rmb_bn, summarize
 from geodata.table import display_table
-from geodata.userdata import filter_user_records
 
 MAP_HEIGHT_PX = 600
 PRESENT_SCALE = 1.6
@@ -60,7 +64,7 @@ present = bool(ss.get(PRESENT_KEY, False))
 # The session's own records (the Your data page): their own layer, the same filters.
 has_user = has_user_records()
 user_all = session_user_frame() if has_user else None
-user_selected = filter_user_records(user_all, flt) if user_layer_on() else None
+user_selected, user_layer = session_user_layer(flt) if user_layer_on() else (None, None)
 user_shown = 0 if user_selected is None else len(user_selected)
 
 
@@ -140,7 +144,7 @@ base = build_base_map(
     fill_frame=present, user_layer=user_selected is not None,
 )
 records_layer = build_record_layers(
-    selected, kinds=flt.kinds, choropleth=choropleth, user_frame=user_selected
+    selected, kinds=flt.kinds, choropleth=choropleth, user_frame=user_layer
 )
 center = ss.get(CENTER_KEY)
 st_folium(

@@ -317,6 +317,22 @@ def test_sidebar_filters_apply_to_user_records(map_page, sample_frame):
     assert metrics(map_page)["Your data"] == "1"
 
 
+def test_user_layer_is_serialised_again_only_when_its_records_change(map_page):
+    def layer():
+        _key, shown, script = map_page.session_state["_user_shown"]
+        return list(shown["id"]), script
+
+    ids, first = layer()
+    assert ids == ["user-lab", "user-port-works", "user-seed-fund"]
+    assert all(i in first.text for i in ids)
+    map_page.checkbox(key="layer_fund").uncheck().run()
+    assert layer()[1] is first, "a curated layer's checkbox leaves the user's layer alone"
+    map_page.text_input(key="search").input("fund").run()
+    ids, searched = layer()
+    assert ids == ["user-seed-fund"]
+    assert "user-lab" not in searched.text
+
+
 def test_user_layer_checkbox_hides_it(map_page):
     box = map_page.checkbox(key="layer_user")
     assert box.label == "Your data"

@@ -12,7 +12,7 @@ import pytest
 from geodata import importer
 from geodata.filters import FundSizeRange, RecordFilter
 from geodata.importer import load_user_records, preview_import
-from geodata.layers import build_map, legend_html
+from geodata.layers import build_map, legend_html, user_layer_json
 from geodata.load import Problem
 from geodata.style import USER_LAYER_LABEL
 from geodata.userdata import (
@@ -226,6 +226,14 @@ def test_map_draws_the_user_layer_with_its_legend(sample_frame, sites):
     plain = build_map(sample_frame, EMPTY_BASE).get_root().render()
     assert _user_payload(plain) is None
     assert "cmf-legend-user" not in plain
+
+
+def test_serialised_user_layer_draws_the_same_records(sample_frame, sites):
+    frame = user_frame(sites)
+    ready = user_layer_json(frame)
+    html = build_map(sample_frame, EMPTY_BASE, user_frame=ready).get_root().render()
+    assert _user_payload(html) == json.loads(ready.text)
+    assert {f["id"] for f in _user_payload(html)["features"]} == set(frame["id"])
 
 
 def test_legend_entry_for_user_data_only():
