@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import cache
 from dashboard.sidebar import render_sidebar
 from dashboard.url_sync import apply_url_to_session, write_session_to_url
+from geodata.detail import escape_markdown
 from geodata.filters import filter_bounds
 from geodata.load import DatasetError
 
@@ -38,7 +39,7 @@ except DatasetError as exc:
     st.code("\n".join(str(p) for p in exc.problems), language=None)
     st.stop()
 except (OSError, ValueError) as exc:
-    st.error(f"CMF Atlas could not start: {exc}")
+    st.error(f"CMF Atlas could not start: {escape_markdown(str(exc))}")
     st.stop()
 
 bounds = filter_bounds(frame)

@@ -164,7 +164,7 @@ try:
             alt=f"Map of the records shown: {title}",
         )
 except FigureFontError as exc:
-    st.warning(f"The maps cannot be drawn: {exc}")
+    st.warning(f"The maps cannot be drawn: {escape_markdown(str(exc))}")
 
 st.subheader("Side by side")
 st.table(_difference_table(titles, summaries))

@@ -111,7 +111,7 @@ if has_user:
 if not present:
     note = f" · {unknown} fund(s) of unknown size not in the sum" if unknown else ""
     as_of = f" · as of {ss.get(AS_OF_YEAR_KEY)}" if ss.get(AS_OF_MODE_KEY) else ""
-    st.caption(f"Filters: {describe_filter(flt)}{as_of}{note}")
+    st.caption(f"Filters: {escape_markdown(describe_filter(flt))}{as_of}{note}")
 
 if summary.total == 0 and user_shown == 0:
     st.info(
@@ -168,7 +168,8 @@ if selected_id and not present:
     shown_ids = set(selected["id"]) | (set() if user_selected is None else set(user_selected["id"]))
     with st.container(border=True):
         if rows.empty:
-            st.warning(f"The selected record {selected_id!r} is not in the data.")
+            shown_id = escape_markdown(repr(selected_id))
+            st.warning(f"The selected record {shown_id} is not in the data.")
         else:
             row = rows.iloc[0]
             top, close = st.columns([6, 1], vertical_alignment="center")

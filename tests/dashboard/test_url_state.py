@@ -211,3 +211,21 @@ def test_session_map_position_is_read_leniently(sample_frame):
     bad = state_from_session({"map_center": ("x", None), "map_zoom": float("nan"),
                               "view": "mars", "selected_id": 3}, bounds)
     assert (bad.center, bad.zoom, bad.view, bad.selected) == (None, None, None, None)
+
+
+def test_a_link_cannot_put_markup_on_the_page(new_app):
+    # Whatever a link's search says, every page shows it as text, never as a link or emphasis.
+    search = "[Read the briefing](https://evil.example) **urgent**"
+    at = new_app(q=search).run()
+    assert not at.exception
+    texts = [e.value for e in (*at.caption, *at.markdown)]
+    assert any("Read the briefing" in t for t in texts)
+    for text in texts:
+        assert "](https://evil.example)" not in text, text
+        assert "**urgent**" not in text, text
+    for page in ("charts", "compare"):
+        at.switch_page(f"views/{page}.py").run()
+        assert not at.exception
+        shown = [e.value for e in (*at.caption, *at.markdown)]
+        assert any("Read the briefing" in t for t in shown)
+        assert not any("](https://evil.example)" in t for t in shown)
