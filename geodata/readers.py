@@ -58,7 +58,7 @@ FORMATS: dict[str, str] = {
     "geojson": "GeoJSON",
     "gpkg": "GeoPackage",
     "shapefile": "zipped Shapefile",
-    "yaml": "CMF Atlas YAML (the datasets' format, as Save to disk writes it)",
+    "yaml": "CMF Atlas YAML",  # the datasets' format, as Save to disk writes it
 }
 #: Extensions of files in the datasets' own YAML format: read as records, not as a table.
 SAVED_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")

@@ -484,6 +484,15 @@ def test_cli_import_all_good_exits_0_and_saves(capsys, good_csv, tmp_path):
     assert [r.id for r in load_records([out_path])] == ["user-a"]
 
 
+def test_cli_imports_a_saved_file_again(capsys, good_csv, tmp_path):
+    saved = tmp_path / "out.yaml"
+    run(capsys, "import", good_csv, "--save", saved)
+    code, out, _ = run(capsys, "import", saved)
+    assert code == 0
+    assert out.startswith("out.yaml (CMF Atlas YAML")
+    assert "1 row read, 1 accepted" in out
+
+
 def test_cli_import_rejected_row_exits_1_and_does_not_save(capsys, half_bad_csv, tmp_path):
     out_path = tmp_path / "out.yaml"
     code, out, err = run(capsys, "import", half_bad_csv, "--save", out_path)
