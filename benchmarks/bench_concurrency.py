@@ -71,17 +71,16 @@ import asyncio
 import contextlib
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from dashboard.launch import start_dashboard
 from geodata.filters import RecordFilter, filter_records
 from geodata.frame import records_to_frame
 from geodata.load import DATASET_DIR, default_dataset_paths, load_records
@@ -162,33 +161,12 @@ def think_time(mean_s: float, rng: random.Random) -> float:
     return rng.expovariate(1 / mean_s) if mean_s > 0 else 0.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(data_dir: Path, log: Path, user_dir: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {**os.environ, "CMF_ATLAS_DATA": str(data_dir), "CMF_ATLAS_USER_DIR": str(user_dir)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"streamlit exited early; see {log}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise SystemExit(f"streamlit did not become healthy in 60 s; see {log}")
+    env = {"CMF_ATLAS_DATA": str(data_dir), "CMF_ATLAS_USER_DIR": str(user_dir)}
+    try:
+        return start_dashboard(env, log)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def _descendants(pid: int) -> list[int]:

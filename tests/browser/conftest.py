@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from dashboard.launch import start_dashboard
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -22,41 +20,16 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_app(
     data_dir: Path, log_name: str, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen, str]:
-    """Run ``streamlit run dashboard/app.py`` on a free port; wait until healthy.
+    """The dashboard on ``data_dir``, on a free port, its log in test-artifacts/.
 
     ``env`` adds environment variables (e.g. ``CMF_ATLAS_USER_DIR``).
     """
-    port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / log_name).open("w")
-    env = {**os.environ, "CMF_ATLAS_DATA": str(data_dir), **(env or {})}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early; see {log.name}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise RuntimeError(f"streamlit did not become healthy in 60 s; see {log.name}")
+    return start_dashboard({"CMF_ATLAS_DATA": str(data_dir), **(env or {})},
+                           ARTIFACTS / log_name)
 
 
 @pytest.fixture(scope="module")
