@@ -86,7 +86,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import math
 import numbers
 import os
@@ -105,7 +104,8 @@ import yaml
 from pydantic import ValidationError
 from pyproj import Transformer
 
-from geodata.load import DatasetError, Problem, load_records
+from geodata.load import DatasetError, Problem, load_records, load_records_text
+from geodata.quoting import quote_input
 from geodata.readers import (
     DEFAULT_CRS,
     DEFAULT_MAX_BYTES,
@@ -494,9 +494,13 @@ def _preview_saved(
     """A file in the datasets' YAML format, such as one written by *Save to disk*.
 
     Its records are complete (ids, kinds, sources), so there is no column
-    matching: they are validated exactly as curated data is, except that
-    points outside China are kept and flagged. Any invalid record refuses the
-    file, with every problem listed, as for the curated datasets.
+    matching: they are validated exactly as curated data is (by the one YAML
+    reader, :mod:`geodata.safe_yaml`), except that points outside China are
+    kept and flagged. Any invalid record refuses the file, with every problem
+    listed under the user's file name. The record count is checked while
+    reading, before anything is validated. Ids are given the ``user-`` prefix
+    when they lack it (:func:`_prefix_ids`), so a user's record can never be
+    taken for a curated one.
     """
     def refused(*problems: Problem) -> ImportPreview:
         return ImportPreview(name, "yaml", errors=problems)
@@ -505,23 +509,67 @@ def _preview_saved(
         data = read_text_file(source, max_bytes)
     except RejectedFileError as exc:
         return refused(Problem(name, None, "-", exc.field, exc.message))
-    with tempfile.TemporaryDirectory(prefix="cmf-import-") as tmp:
-        path = Path(tmp) / "records.yaml"
-        path.write_bytes(data)
-        try:
-            records, warnings_ = load_user_records(path)
-        except DatasetError as exc:
-            return refused(*(replace(p, file=name) for p in exc.problems))
-    if len(records) > max_rows:
-        return refused(Problem(
-            name, None, "-", "-",
-            f"file has {len(records):,} records; the limit is {max_rows:,} per import (max_rows)",
-        ))
+    try:
+        records = load_records_text(
+            data.decode("utf-8-sig"), name, allow_outside_china=True, max_records=max_rows
+        )
+    except DatasetError as exc:
+        return refused(*exc.problems)
+    records, renamed = _prefix_ids(records, name)
+    outside = _outside_china_warnings(records, name)
     return ImportPreview(
         name, "yaml", rows_read=len(records), records=tuple(records),
-        warnings=tuple(replace(w, file=name) for w in warnings_),
-        flagged=frozenset(w.record for w in warnings_),
+        warnings=tuple(renamed + outside), flagged=frozenset(w.record for w in outside),
     )
+
+
+def _prefix_ids(records: Sequence[Record], name: str) -> tuple[list[Record], list[Problem]]:
+    """Records whose ids all start with :data:`USER_ID_PREFIX`, and one note if any were renamed.
+
+    The importer gives every row a ``user-`` id; a saved file edited by hand,
+    or a copy of a curated dataset, may not have them. Without the prefix a
+    user's record could share a curated record's id, and a click on the map
+    would open the curated one.
+    """
+    taken = {r.id for r in records}
+    out: list[Record] = []
+    renamed: list[tuple[str, str]] = []
+    for rec in records:
+        if rec.id.startswith(USER_ID_PREFIX):
+            out.append(rec)
+            continue
+        new_id = USER_ID_PREFIX + rec.id
+        n = 1
+        while new_id in taken:
+            n += 1
+            new_id = f"{USER_ID_PREFIX}{rec.id}-{n}"
+        taken.add(new_id)
+        renamed.append((rec.id, new_id))
+        out.append(rec.model_copy(update={"id": new_id}))
+    if not renamed:
+        return out, []
+    examples = ", ".join(f"{quote_input(a)} → {quote_input(b)}" for a, b in renamed[:3])
+    more = f" and {len(renamed) - 3:,} more" if len(renamed) > 3 else ""
+    note = Problem(
+        name, None, "-", "id",
+        f"{len(renamed):,} record id(s) did not start with {USER_ID_PREFIX!r} and were renamed "
+        f"({examples}{more}), so your records are never mistaken for the curated ones",
+    )
+    return out, [note]
+
+
+def _outside_china_warnings(records: Sequence[Record], name: str) -> list[Problem]:
+    b = CHINA_BOUNDS
+    return [
+        Problem(
+            name, None, rec.id, "lat/lon",
+            f"point (lat {rec.lat}, lon {rec.lon}) is outside China",
+        )
+        for rec in records
+        if not (
+            b["lat_min"] <= rec.lat <= b["lat_max"] and b["lon_min"] <= rec.lon <= b["lon_max"]
+        )
+    ]
 
 
 def _preview_from_table(
@@ -596,10 +644,16 @@ class _CellError(Exception):
 
 
 def _text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A cell as stripped text; ``None`` when empty. A GeoJSON object, list or NaN is refused."""
+    if value is None:
         return None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _CellError(f"must be a finite number or text, got {value}")
     if isinstance(value, (list, dict)):
-        value = json.dumps(value, ensure_ascii=False)
+        what = "an object" if isinstance(value, dict) else "a list"
+        raise _CellError(
+            f"expected text or a number, got {what} ({quote_input(value)})"
+        )
     text = str(value).strip()
     if len(text) > MAX_CELL_CHARS:
         raise _CellError(f"is {len(text):,} characters long; expected at most {MAX_CELL_CHARS:,}")
@@ -610,8 +664,11 @@ def _number(value: Any, expected: str) -> float:
     if isinstance(value, bool):
         raise _CellError(f"expected {expected}, got {value!r}")
     if isinstance(value, numbers.Real):
-        number = float(value)
-        text = repr(value)
+        text = quote_input(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise _CellError(f"must be a finite number, got {text}; expected {expected}") from None
     else:
         text = str(value).strip()
         if _NON_FINITE.match(text):
@@ -864,13 +921,13 @@ class _RecordBuilder:
             _lookup(precision, LOCATION_PRECISIONS) if precision else DEFAULT_LOCATION_PRECISION
         )
         year = values.get("year")
-        if _text(year) is None:
-            problems["year"] = "required value is missing; expected a whole year such as 2018"
-        else:
-            try:
+        try:
+            if _text(year) is None:
+                problems["year"] = "required value is missing; expected a whole year such as 2018"
+            else:
                 data["year"] = _year(year)
-            except _CellError as exc:
-                problems["year"] = str(exc)
+        except _CellError as exc:
+            problems["year"] = str(exc)
         size = text("fund_size_rmb_bn")
         if size is not None:
             try:
@@ -1112,16 +1169,5 @@ def load_user_records(path: str | os.PathLike[str]) -> tuple[list[Record], list[
         With every problem, as :func:`geodata.load.load_records`.
     """
     records = load_records([path], allow_outside_china=True)
-    b = CHINA_BOUNDS
-    warnings_ = [
-        Problem(
-            str(path), None, rec.id, "lat/lon",
-            f"point (lat {rec.lat}, lon {rec.lon}) is outside China",
-        )
-        for rec in records
-        if not (
-            b["lat_min"] <= rec.lat <= b["lat_max"] and b["lon_min"] <= rec.lon <= b["lon_max"]
-        )
-    ]
-    return records, warnings_
+    return records, _outside_china_warnings(records, str(path))
 
