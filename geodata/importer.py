@@ -130,7 +130,11 @@ from geodata.schema import (
     COLUMN_LABELS,
     DOMAINS,
     KINDS,
+    LAT_MAX,
+    LAT_MIN,
     LOCATION_PRECISIONS,
+    LON_MAX,
+    LON_MIN,
     PROVINCES,
     RECORD_COLUMNS,
     Record,
@@ -821,17 +825,18 @@ class _RecordBuilder:
             if point is not None:
                 lon, lat = point
                 for field_, value, lo, hi, what in (
-                    ("lat", lat, -90, 90, "latitude"), ("lon", lon, -180, 180, "longitude"),
+                    ("lat", lat, LAT_MIN, LAT_MAX, "latitude"),
+                    ("lon", lon, LON_MIN, LON_MAX, "longitude"),
                 ):
                     if not math.isfinite(value):
                         problems[field_] = (
-                            f"{what} must be a finite number, got {value}; expected {lo}..{hi} "
-                            "decimal degrees"
+                            f"{what} must be a finite number, got {value}; "
+                            f"expected {lo:g}..{hi:g} decimal degrees"
                         )
                     elif not lo <= value <= hi:
                         problems[field_] = (
-                            f"{what} {value} is out of range; expected {lo}..{hi} decimal degrees"
-                            f"{_swap_hint(lon, lat)}"
+                            f"{what} {value} is out of range; "
+                            f"expected {lo:g}..{hi:g} decimal degrees{_swap_hint(lon, lat)}"
                         )
                 if "lat" in problems or "lon" in problems:
                     point = None

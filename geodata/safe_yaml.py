@@ -168,8 +168,8 @@ def _read(parser: Any, max_items: int | None) -> YamlList | None:
         index = len(result.items)
         if max_items is not None and index >= max_items:
             raise RefusedYamlError(
-                f"the file has more than {max_items:,} records; the limit is {max_items:,} "
-                "per file (max_rows) — split the file",
+                f"file has more than {max_items:,} records; the limit is {max_items:,} "
+                "per import (max_rows) — split the file",
                 parser.peek_event().start_mark.line + 1,
             )
         start = parser.peek_event().start_mark.line + 1

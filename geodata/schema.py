@@ -149,7 +149,23 @@ CHINA_BOUNDS = {"lat_min": 17.0, "lat_max": 54.0, "lon_min": 73.0, "lon_max": 13
 #: the importer reports such points as warnings instead, so the user decides.
 ALLOW_OUTSIDE_CHINA = "allow_outside_china"
 
+#: The range of every number a record holds, declared once (the loader, the
+#: importer and the filters read them from here). A value outside is a typo or
+#: a hostile file, never data: ``1.7e308`` RMB bn made the page show "RMB inf bn"
+#: and a slider to 1.7e308. NaN and infinity are refused everywhere.
+#:
+#: Years: the People's Republic was founded in 1949, and MCF bodies are recent;
+#: 2100 leaves room for announced plans.
 YEAR_MIN, YEAR_MAX = 1949, 2100
+#: Latitude and longitude in decimal degrees (WGS 84). A user's own records may
+#: lie anywhere on Earth; curated ones must also lie in :data:`CHINA_BOUNDS`.
+LAT_MIN, LAT_MAX = -90.0, 90.0
+LON_MIN, LON_MAX = -180.0, 180.0
+#: Fund size in RMB billion: more than 0, at most 100,000 (RMB 100 trillion),
+#: about China's whole GDP for a year (RMB 126 tn in 2023). The largest
+#: guidance funds are reported at a few thousand billion, so any bigger number is
+#: surely a unit mistake (yuan for billions) rather than a fund.
+FUND_SIZE_MAX_RMB_BN = 100_000.0
 
 _PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -206,15 +222,16 @@ class Record(BaseModel):
     name_zh: Text
     province: str
     city: str | None = None
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=LAT_MIN, le=LAT_MAX, allow_inf_nan=False)
+    lon: float = Field(ge=LON_MIN, le=LON_MAX, allow_inf_nan=False)
     location_precision: Literal["site", "district", "city", "province", "national_hq"]
     year: int = Field(ge=YEAR_MIN, le=YEAR_MAX, description="Year established or first reported.")
     date_as_published: str | None = Field(
         default=None, description="Date exactly as the source prints it, e.g. '07/01/17'."
     )
     fund_size_rmb_bn: float | None = Field(
-        default=None, gt=0, description="Fund size in RMB billion; null when unknown."
+        default=None, allow_inf_nan=False,
+        description="Fund size in RMB billion; null when unknown.",
     )
     fund_size_as_published: str | None = Field(
         default=None, description="Size exactly as the source prints it."
@@ -245,6 +262,17 @@ class Record(BaseModel):
     def _province_known(cls, v: str) -> str:
         if v not in PROVINCES:
             raise ValueError(f"unknown province {v!r}; expected one of {list(PROVINCES)}")
+        return v
+
+    @field_validator("fund_size_rmb_bn")
+    @classmethod
+    def _fund_size_in_range(cls, v: float | None) -> float | None:
+        if v is not None and not 0 < v <= FUND_SIZE_MAX_RMB_BN:
+            raise ValueError(
+                f"fund size out of range; expected greater than 0 and at most "
+                f"{FUND_SIZE_MAX_RMB_BN:,.0f} RMB bn (RMB 100 trillion, about China's GDP "
+                f"for a year), got {v:g}"
+            )
         return v
 
     @field_validator("lat", "lon")
