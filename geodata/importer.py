@@ -102,7 +102,6 @@ import numpy as np
 import shapely
 import yaml
 from pydantic import ValidationError
-from pyproj import Transformer
 
 from geodata.load import DatasetError, Problem, load_records, load_records_text
 from geodata.quoting import quote_input
@@ -121,6 +120,7 @@ from geodata.readers import (
     read_file,
     read_text_file,
     short_repr,
+    to_wgs84,
 )
 from geodata.safe_zip import ZipLimits
 from geodata.schema import (
@@ -599,7 +599,10 @@ def _preview_from_table(
                     f"column {header!r} is ignored: coordinates come from the geometry",
                 ))
     builder = _RecordBuilder(name, mapping, kind, table)
-    builder.run(crs)
+    try:
+        builder.run(crs)
+    except RejectedFileError as exc:  # e.g. a CRS that cannot be converted to WGS 84
+        return replace(base, errors=(Problem(name, None, "-", exc.field, exc.message),))
     return replace(
         base,
         records=tuple(builder.records),
@@ -652,7 +655,7 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, float) and not math.isfinite(value):
-        raise _CellError(f"must be a finite number or text, got {value}")
+        raise _CellError(f"must be a finite number, got {value}")
     if isinstance(value, (list, dict)):
         what = "an object" if isinstance(value, dict) else "a list"
         raise _CellError(
@@ -868,7 +871,7 @@ class _RecordBuilder:
             points.append((xy["lon"], xy["lat"]) if len(xy) == 2 else None)
         if geographic:
             return points
-        transformer = Transformer.from_crs(source, "EPSG:4326", always_xy=True)
+        transformer = to_wgs84(source, label)
         todo = [i for i, p in enumerate(points) if p is not None]
         if todo:
             x0s = np.array([points[i][0] for i in todo])

@@ -14,11 +14,11 @@ QUOTE_MAX_CHARS = 80
 
 # --- YAML and records (issue10-data)
 
-#: Longest number read from a YAML file (characters). A year has 4 digits and a
+#: Longest number read from a YAML or JSON file (characters). A year has 4 digits and a
 #: fund size needs no more than 17 significant ones; Python refuses to convert
 #: an int of over 4,300 digits (with an error naming neither file nor line),
 #: and converting one costs time quadratic in its length.
-YAML_NUMBER_MAX_CHARS = 40
+NUMBER_MAX_CHARS = 40
 
 #: Problems listed on screen (the Your-data page, the CLI) before "and N more".
 #: Enough to see the pattern of a mistake; the full list is a download

@@ -44,8 +44,10 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyogrio
 from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError
+from pyproj.exceptions import CRSError, ProjError
 
+from geodata.limits import NUMBER_MAX_CHARS
+from geodata.quoting import quote_input
 from geodata.safe_zip import ArchiveError, ZipLimits, inspect_zip, read_members
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -409,9 +411,27 @@ def is_wgs84(crs: CRS) -> bool:
     )
 
 
+def to_wgs84(crs: CRS, label: str) -> Transformer:
+    """A transformer from ``crs`` to WGS 84 (x, y order), or why there is none.
+
+    An engineering (local) CRS, such as ``LOCAL_CS[...]`` or a site grid, has
+    no known relation to the Earth, and PROJ refuses it; that is the file's
+    (or the option's) fault, so it is a :class:`RejectedFileError`.
+    """
+    try:
+        return Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    except ProjError:
+        raise RejectedFileError(
+            f"cannot convert coordinates from {quote_input(label)} ({crs.type_name}) to WGS 84: "
+            "PROJ knows no relation between the two; expected a geographic or projected CRS "
+            "such as 'EPSG:4326' or 'EPSG:4547'",
+            field="crs",
+        ) from None
+
+
 def short_repr(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """``value`` quoted for a message, at most about ``limit`` characters (:func:`quote_input`)."""
+    return quote_input(value, limit)
 
 
 def _geojson_point(geometry: Any) -> tuple[tuple[float, float] | None, str | None]:
@@ -440,8 +460,12 @@ def _geojson_point(geometry: Any) -> tuple[tuple[float, float] | None, str | Non
 
 def _read_geojson(text: str, crs: str | None, max_rows: int) -> Table:
     expected = "expected a GeoJSON FeatureCollection of Point features"
+    duplicates: list[str] = []
     try:
-        doc = json.loads(text)
+        doc = json.loads(
+            text, object_pairs_hook=_json_object(duplicates), parse_int=_json_int,
+            parse_float=_json_float,
+        )
     except json.JSONDecodeError as exc:
         raise RejectedFileError(
             f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; {expected}"
@@ -453,6 +477,11 @@ def _read_geojson(text: str, crs: str | None, max_rows: int) -> Table:
         raise RejectedFileError(f"not valid JSON ({detail}); {expected}") from None
     if not isinstance(doc, dict):
         raise RejectedFileError(f"{expected}, got a JSON {type(doc).__name__}")
+    if isinstance(doc, _DuplicateKeys):
+        raise RejectedFileError(
+            f"the key {quote_input(doc.duplicates[0])} appears more than once at the top level; "
+            f"expected each key once (JSON readers silently keep the last); {expected}"
+        )
     if doc.get("type") != "FeatureCollection":
         raise RejectedFileError(f"{expected}, got type {short_repr(doc.get('type'))}", field="type")
     features = doc.get("features")
@@ -484,6 +513,13 @@ def _read_geojson(text: str, crs: str | None, max_rows: int) -> Table:
         if not isinstance(props, dict):
             row.error = ("properties", f"expected an object of properties, got {short_repr(props)}")
             continue
+        duplicate = _first_duplicate(feature) if duplicates else None
+        if duplicate:
+            row.error = ("-", (
+                f"the key {quote_input(duplicate)} appears more than once in one object of this "
+                "feature; expected each key once (JSON readers silently keep the last)"
+            ))
+            continue
         row.values = {str(k): v for k, v in props.items()}
         headers.update(dict.fromkeys(row.values))
         point, error = _geojson_point(feature.get("geometry"))
@@ -494,6 +530,59 @@ def _read_geojson(text: str, crs: str | None, max_rows: int) -> Table:
             point = (float(x), float(y))
         row.point = point
     return Table("geojson", tuple(headers), rows, crs_label, True, warnings_)
+
+
+class _DuplicateKeys(dict):
+    """A JSON object that had a key more than once (``duplicates`` says which)."""
+
+    duplicates: list[str]
+
+
+def _json_object(found: list[str]) -> Any:
+    """An ``object_pairs_hook`` that marks objects with repeated keys and notes the keys."""
+
+    def build(pairs: list[tuple[str, Any]]) -> dict:
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        seen: set[str] = set()
+        repeated = [k for k, _ in pairs if k in seen or seen.add(k)]
+        marked = _DuplicateKeys(obj)
+        marked.duplicates = repeated
+        found.extend(repeated)
+        return marked
+
+    return build
+
+
+def _first_duplicate(value: Any) -> str | None:
+    """The first repeated key in any object inside ``value`` (iterative: JSON nests deep)."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, _DuplicateKeys):
+            return item.duplicates[0]
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return None
+
+
+def _json_number_text(text: str) -> str:
+    if len(text) > NUMBER_MAX_CHARS:
+        raise ValueError(
+            f"a number {len(text):,} characters long; expected at most {NUMBER_MAX_CHARS}"
+        )
+    return text
+
+
+def _json_int(text: str) -> int:
+    return int(_json_number_text(text))
+
+
+def _json_float(text: str) -> float:
+    return float(_json_number_text(text))
 
 
 def _legacy_geojson_crs(member: Any) -> tuple[Transformer | None, str]:
@@ -510,7 +599,8 @@ def _legacy_geojson_crs(member: Any) -> tuple[Transformer | None, str]:
     parsed = parse_crs(name)
     if is_wgs84(parsed):
         return None, "EPSG:4326"
-    return Transformer.from_crs(parsed, "EPSG:4326", always_xy=True), crs_label(name)
+    label = crs_label(name)
+    return to_wgs84(parsed, label), label
 
 
 def _read_shapefile_zip(

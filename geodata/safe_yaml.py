@@ -16,7 +16,7 @@ only ever surprise a dataset's reader impossible:
   reported rather than read as 2017 or kept as text, since another YAML tool
   would read them as numbers; quote them if they are text. ``2018-11-14``
   stays text and ``yes``/``no`` are text, not booleans.
-* **Numbers longer than** :data:`geodata.limits.YAML_NUMBER_MAX_CHARS` are
+* **Numbers longer than** :data:`geodata.limits.NUMBER_MAX_CHARS` are
   reported, never converted (Python refuses ints of over 4,300 digits with an
   error that names no file or line).
 * **Tags** other than YAML's own ``!!str``, ``!!int``, ``!!float``, ``!!bool``,
@@ -52,7 +52,7 @@ from typing import Any
 import yaml
 from yaml import events
 
-from geodata.limits import YAML_NUMBER_MAX_CHARS
+from geodata.limits import NUMBER_MAX_CHARS
 from geodata.quoting import quote_input
 
 # libyaml's C parser when the wheel has it: ~10x faster than the pure-Python one.
@@ -286,7 +286,7 @@ def _scalar(
         problems.append(ItemProblem(
             index, line, field_,
             f"a number {len(text):,} characters long; expected at most "
-            f"{YAML_NUMBER_MAX_CHARS} characters",
+            f"{NUMBER_MAX_CHARS} characters",
         ))
         return None
     if tag is not None and not _matches_tag(value, tag):
@@ -315,9 +315,9 @@ def _resolve(text: str) -> Any:
     if _INT.match(text):
         if len(text) > 1 and text.lstrip("+-")[:1] == "0" and len(text.lstrip("+-")) > 1:
             return _UNRESOLVED  # 017: octal 15 in YAML 1.1, 17 in YAML 1.2
-        return _TOO_LONG if len(text) > YAML_NUMBER_MAX_CHARS else int(text)
+        return _TOO_LONG if len(text) > NUMBER_MAX_CHARS else int(text)
     if _FLOAT.match(text):
-        return _TOO_LONG if len(text) > YAML_NUMBER_MAX_CHARS else float(text)
+        return _TOO_LONG if len(text) > NUMBER_MAX_CHARS else float(text)
     if _INF.match(text):
         return float("-inf") if text.startswith("-") else float("inf")
     if _NAN.match(text):
