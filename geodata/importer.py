@@ -84,13 +84,10 @@ centres.csv (CSV, EPSG:4326): 1 row read, 1 accepted, 0 rejected, 0 warnings.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 import numbers
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -122,6 +119,7 @@ from geodata.readers import (
     short_repr,
     to_wgs84,
 )
+from geodata.safe_write import write_text_atomic
 from geodata.safe_zip import ZipLimits
 from geodata.schema import (
     ALLOW_OUTSIDE_CHINA,
@@ -232,7 +230,6 @@ _PROVINCE_WORDS = re.compile(
     r"\s+(province|municipality|autonomous region|special administrative region|sar)$",
     re.IGNORECASE,
 )
-_WRITE_CHUNK = 1 << 16
 
 
 def _norm_header(header: str) -> str:
@@ -1097,11 +1094,6 @@ def _infer_provinces(points: Sequence[tuple[float, float]]) -> list[str | None]:
 # ------------------------------------------------------------ saving, loading
 
 
-def _write_text(fh: io.TextIOBase, text: str) -> None:
-    for start in range(0, len(text), _WRITE_CHUNK):
-        fh.write(text[start : start + _WRITE_CHUNK])
-
-
 def records_to_yaml(records: Sequence[Record]) -> str:
     """Records as datasets-format YAML text: a list of mappings, empty fields left out.
 
@@ -1116,18 +1108,29 @@ def records_to_yaml(records: Sequence[Record]) -> str:
     return yaml.dump(items, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100)
 
 
-def save_user_records(records: Iterable[Record], path: str | os.PathLike[str]) -> Path:
-    """Write records as a datasets-format YAML file, atomically.
+def save_user_records(
+    records: Iterable[Record], path: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
+    """Write records as a datasets-format YAML file, atomically, never over the unexpected.
 
-    The text goes to a temporary file in the same directory, is flushed and
-    fsynced, and only then renamed over ``path`` (``os.replace`` is atomic),
-    so a crash or kill mid-save leaves the previous file intact; at worst a
-    stray ``.<name>.*.tmp`` file remains beside it.
+    Written by :func:`geodata.safe_write.write_text_atomic`: the text goes to
+    a temporary file beside ``path``, is fsynced, and only then takes its
+    name, so a crash, a kill or a full disk mid-save leaves the previous state.
+    An existing ``path`` is refused unless ``overwrite``, and a folder, a device
+    (``/dev/full``) or a link always is.
 
     Returns
     -------
     pathlib.Path
         ``path``.
+
+    Raises
+    ------
+    geodata.safe_write.TargetError
+        If ``path`` may not be written: it exists (without ``overwrite``), is
+        not a regular file, or its folder does not exist.
+    OSError
+        If writing fails; nothing is left behind.
 
     Example
     -------
@@ -1137,28 +1140,7 @@ def save_user_records(records: Iterable[Record], path: str | os.PathLike[str]) -
     >>> [r.id for r in load_user_records(save_user_records(p.records, out))[0]]
     ['user-lab']
     """
-    path = Path(path)
-    text = records_to_yaml(list(records))
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            _write_text(fh, text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    return path
+    return write_text_atomic(path, records_to_yaml(list(records)), overwrite=overwrite)
 
 
 def load_user_records(path: str | os.PathLike[str]) -> tuple[list[Record], list[Problem]]:

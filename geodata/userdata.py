@@ -264,7 +264,7 @@ def save_dataset(dataset: UserDataset, directory: str | os.PathLike[str]) -> Pat
             continue
         os.close(fd)
         try:
-            return save_user_records(dataset.records, path)
+            return save_user_records(dataset.records, path, overwrite=True)  # our claim
         except BaseException:
             path.unlink(missing_ok=True)
             raise
