@@ -107,6 +107,15 @@ def write_text_atomic(
         nothing is left behind and an existing target is unchanged.
     """
     path = check_target(path, overwrite=overwrite)
+    try:
+        _write(path, text, overwrite, encoding)
+    except OSError as exc:
+        # Name the user's file, never our temporary one.
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+    return path
+
+
+def _write(path: Path, text: str, overwrite: bool, encoding: str) -> None:
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding=encoding, newline="\n") as fh:
@@ -124,7 +133,6 @@ def write_text_atomic(
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-    return path
 
 
 def _write_text(fh: io.TextIOBase, text: str) -> None:

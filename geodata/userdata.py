@@ -25,7 +25,9 @@ Example
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,6 +37,7 @@ from pathlib import Path, PurePath
 import geopandas as gpd
 import pandas as pd
 
+from geodata.export import neutralise_formula
 from geodata.filters import RecordFilter, filter_records
 from geodata.frame import records_to_frame
 from geodata.importer import IMPORT_FIELDS, ColumnMapping, ImportPreview, save_user_records
@@ -189,6 +192,29 @@ def problems_table(problems: Iterable[Problem]) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
     table["Line"] = table["Line"].astype("Int64")
     return table
+
+
+def problems_csv_text(problems: Iterable[Problem]) -> str:
+    """Every problem as CSV text with the :data:`PROBLEM_COLUMNS`, safe to open in Excel.
+
+    The full list behind the first few shown on screen (the page's download,
+    the CLI's ``--report``). Cells a spreadsheet would run as a formula are
+    neutralised. Encode as ``utf-8-sig`` so Excel reads the Chinese.
+
+    >>> print(problems_csv_text([Problem("a.csv", 2, "row 1", "lat", "=bad")]).strip())
+    File,Line,Row,Field,Problem
+    a.csv,2,row 1,lat,'=bad
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(PROBLEM_COLUMNS)
+    for p in problems:
+        writer.writerow([
+            neutralise_formula(p.file), "" if p.line is None else p.line,
+            "" if p.record == "-" else neutralise_formula(p.record),
+            "" if p.field == "-" else neutralise_formula(p.field), neutralise_formula(p.message),
+        ])
+    return buf.getvalue()
 
 
 def mapping_from_choices(choices: Mapping[str, str]) -> tuple[ColumnMapping | None, list[str]]:
