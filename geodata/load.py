@@ -102,7 +102,9 @@ def _problems_from_validation(
         msg = err["msg"].removeprefix("Value error, ")
         if "input" in err and err["type"] in ("missing",):
             msg = "required field is missing"
-        elif "input" in err and not isinstance(err["input"], dict) and "got " not in msg:
+        elif "input" in err and "got " not in msg and (
+            err["loc"] or not isinstance(err["input"], dict)  # not the whole record
+        ):
             msg = f"{msg} (got {quote_input(err['input'])})"
         out.append(Problem(file, line, label, field, msg))
     return out

@@ -59,6 +59,10 @@ def feature(geometry: object, **props: object) -> dict:
 
 
 POINT = {"type": "Point", "coordinates": [117.2, 39.1]}
+#: An engineering (local) CRS: no relation to the Earth, so no way to WGS 84.
+LOCAL_CS = (
+    'LOCAL_CS["Site grid",LOCAL_DATUM["Site",0],UNIT["metre",1],AXIS["X",EAST],AXIS["Y",NORTH]]'
+)
 POLYGON = {"type": "Polygon", "coordinates": [[[116, 39], [117, 39], [117, 40], [116, 39]]]}
 
 
@@ -265,6 +269,90 @@ FILES: dict[str, Callable[[], bytes]] = {
          for ext in (".shp", ".shx", ".dbf", ".prj")]),
     "layer.shp": lambda: b"\x00\x00\x27\x0a" + b"\x00" * 96,
 }
+
+# --- YAML and records (issue10-data)
+
+#: One valid record in the datasets' YAML format, as Save to disk writes it.
+YAML_RECORD = """\
+- id: user-test-lab
+  kind: cluster
+  category: industrial_cluster
+  name_en: Test Lab
+  name_zh: 测试实验室
+  province: Tianjin
+  lat: 39.1
+  lon: 117.2
+  location_precision: site
+  year: 2018
+  domains: [general]
+  description: A record made for the hostile-input corpus only.
+  sources: [{publisher: Test, title: Test}]
+"""
+FUND_RECORD = YAML_RECORD.replace("user-test-lab", "user-test-fund").replace(
+    "kind: cluster\n  category: industrial_cluster", "kind: fund\n  category: industry_fund")
+
+
+def yaml_record(**changes: str) -> bytes:
+    """:data:`YAML_RECORD` with ``field: value`` lines replaced (or added) as written."""
+    text = YAML_RECORD
+    for field, value in changes.items():
+        line = next(
+            (ln for ln in text.splitlines() if ln.lstrip("- ").startswith(f"{field}:")), None
+        )
+        new = f"{line[: len(line) - len(line.lstrip('- '))]}{field}: {value}" if line else (
+            f"  {field}: {value}")
+        text = text.replace(line, new) if line else text + new + "\n"
+    return text.encode()
+
+
+def billion_laughs(levels: int = 9, *, in_field: bool = False) -> bytes:
+    """Anchors that each repeat the one before ten times: 10**levels items from ~500 bytes."""
+    lines = ['a0: &a0 ["lol"]']
+    for i in range(1, levels + 1):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    if in_field:  # the expansion sits in one field of an otherwise valid record
+        return yaml_record(notes="{" + ", ".join(lines) + "}")
+    return ("- " + "\n  ".join(lines) + "\n").encode()
+
+
+def aliased_records(n: int = 3) -> bytes:
+    """A record, then ``n`` aliases of it, each on its own line."""
+    first = YAML_RECORD.replace("- id:", "- &r\n  id:", 1)
+    return (first + "- *r\n" * n).encode()
+
+
+def many_bad_records(n: int = 3000) -> bytes:
+    return "".join(f"- {{id: bad-{i}}}\n" for i in range(n)).encode()
+
+
+FILES.update({
+    "billion_laughs.yaml": billion_laughs,
+    "billion_laughs_in_notes.yaml": lambda: billion_laughs(in_field=True),
+    "aliased_records.yaml": aliased_records,
+    "yaml_duplicate_key.yaml": lambda: yaml_record(province="Tianjin") + b"  lat: 22.5\n",
+    "yaml_sexagesimal_year.yaml": lambda: yaml_record(year="33:37"),
+    "yaml_hex_year.yaml": lambda: yaml_record(year="0x7E1"),
+    "yaml_octal_year.yaml": lambda: yaml_record(year="03741"),
+    "yaml_python_tag.yaml": lambda: yaml_record(notes="!!python/object/apply:os.system [ls]"),
+    "yaml_huge_integer.yaml": lambda: yaml_record(year="9" * 5000),
+    "yaml_nan_fund_size.yaml": lambda: FUND_RECORD.encode() + b"  fund_size_rmb_bn: .nan\n",
+    "yaml_huge_fund_size.yaml": lambda: FUND_RECORD.encode() + b"  fund_size_rmb_bn: 1.7e308\n",
+    "yaml_name_object.yaml": lambda: yaml_record(name_en="{en: Test Lab}"),
+    "yaml_duplicate_ids.yaml": lambda: (YAML_RECORD + YAML_RECORD).encode(),
+    "yaml_curated_id.yaml": lambda: yaml_record(id="cluster-test-lab"),
+    "yaml_many_bad_records.yaml": many_bad_records,
+    "yaml_rows_over_cap.yaml": lambda: (YAML_RECORD * 4).encode(),
+    "csv_huge_fund_size.csv": lambda: csv_text("A,39.1,117.2,2018,fund,9.99e23",
+                                               header=f"{HEADER},kind,fund_size_rmb_bn"),
+    "geojson_duplicate_key.geojson": lambda: feature_collection(feature(POINT)).replace(
+        b'"year": 2018', b'"year": 2018, "year": 1999'),
+    "geojson_name_object.geojson": lambda: feature_collection(feature(POINT, name={"en": "A"})),
+    "geojson_nan_fund_size.geojson": lambda: feature_collection(
+        feature(POINT, kind="fund", fund_size_rmb_bn=float("nan"))),
+    "geojson_engineering_crs.geojson": lambda: feature_collection(feature(POINT), crs={
+        "type": "name", "properties": {"name": LOCAL_CS}}),
+    "local_cs.csv": lambda: csv_text("A,39.1,117.2,2018"),
+})
 
 #: Files holding a GDAL-written shapefile, whose .dbf header records the day it was written.
 GDAL_MADE = frozenset({
