@@ -8,6 +8,47 @@ number.
 
 from __future__ import annotations
 
+import os
+
 #: Longest piece of user input quoted in any message (characters). Messages
 #: name a value so the user can find it; more than this only slows the page.
 QUOTE_MAX_CHARS = 80
+
+# --- files, columns, pixels, time (issue10-files)
+
+#: Most columns in one imported file. Real site lists have a few dozen; the
+#: Your data page draws one column-matching box per column, and a 10,000-column
+#: CSV (79 KB) drew 10,000 of them and killed the page. Checked as soon as the
+#: header is read, before any row is parsed.
+MAX_COLUMNS = 200
+
+#: Longest CSV cell, in characters (128 KB), the size of the csv module's own
+#: field limit. A longer cell is never a name or a note (those stop at 10,000
+#: characters) but usually a quote left open; the reader says so, naming the line.
+MAX_CSV_CELL_CHARS = 128 * 1024
+
+#: Wall-clock bound, in seconds, on reading and checking one user file in its
+#: own process (geodata.bounded), which is killed when it passes. A 20 MB,
+#: 50,000-row CSV (the caps) takes about 4 s on one core; a file that would
+#: take ten times that is refused rather than holding a core.
+READ_TIMEOUT_S = 40.0
+
+#: Address space, in bytes, of the process that reads one user file
+#: (RLIMIT_AS). The reader with GDAL, PROJ and numpy loaded maps about 1.1 GB
+#: before reading anything; a 20 MB, 50,000-row file needs a few hundred MB
+#: more. A file that needs more is refused, not left to take the server down.
+READ_MEMORY_BYTES = 2 * 1024**3
+
+#: How many user files are read at the same time; the rest wait (within
+#: READ_TIMEOUT_S). One core is always left for serving the other sessions.
+MAX_CONCURRENT_READS = max(1, (os.cpu_count() or 2) - 1)
+
+#: CPU priority (nice increment) of the process that reads a user file, so a
+#: slow read yields to the server answering everyone else.
+READ_NICENESS = 10
+
+#: Most pixels (width × height) in one raster figure. At 4 bytes a pixel
+#: matplotlib's canvas needs about 160 MB for this, plus the PNG encoder; a
+#: 16.5 in (A3) figure at 300 dpi is about 27 million. 40 in at 1200 dpi (1.9
+#: billion) took 77 s and 7.2 GB.
+MAX_FIGURE_PIXELS = 40_000_000
