@@ -176,6 +176,11 @@ def import_preview(
 ) -> ImportPreview:
     """:func:`geodata.importer.preview_import` of an upload's bytes, cached on its content.
 
+    Read in a child process within the time and memory bounds of
+    :mod:`geodata.limits` (:func:`geodata.bounded.preview_import_bounded`),
+    so a file that makes reading endless is refused, and its reader killed,
+    when the bound passes, even if the browser tab was closed.
+
     Keyed on the bytes themselves (Streamlit hashes them), the name, the
     column mapping, the default kind, the CRS and the cap, so a widget change
     that leaves them alone does not read the file again. Shared by every
@@ -183,6 +188,8 @@ def import_preview(
     very same bytes. Raises only what ``preview_import`` raises for invalid
     arguments.
     """
-    from geodata.importer import preview_import
+    from geodata.bounded import preview_import_bounded
 
-    return preview_import(data, filename, mapping, kind=kind, crs=crs, max_bytes=max_bytes)
+    return preview_import_bounded(
+        data, filename, mapping, kind=kind, crs=crs, max_bytes=max_bytes
+    )

@@ -28,16 +28,18 @@ MAX_COLUMNS = 200
 MAX_CSV_CELL_CHARS = 128 * 1024
 
 #: Wall-clock bound, in seconds, on reading and checking one user file in its
-#: own process (geodata.bounded), which is killed when it passes. A 20 MB,
-#: 50,000-row CSV (the caps) takes about 4 s on one core; a file that would
-#: take ten times that is refused rather than holding a core.
-READ_TIMEOUT_S = 40.0
+#: own process (geodata.bounded), which is killed when it passes. A 50,000-row
+#: CSV (the row cap) takes 3 s on an idle core and 12 s on a machine loaded
+#: four times over; a read that takes longer than this is refused rather than
+#: left to hold a core, even after its browser tab is closed.
+READ_TIMEOUT_S = 60.0
 
-#: Address space, in bytes, of the process that reads one user file
-#: (RLIMIT_AS). The reader with GDAL, PROJ and numpy loaded maps about 1.1 GB
-#: before reading anything; a 20 MB, 50,000-row file needs a few hundred MB
-#: more. A file that needs more is refused, not left to take the server down.
-READ_MEMORY_BYTES = 2 * 1024**3
+#: Address space, in bytes, that reading one user file may map on top of what
+#: the loaded reader maps before it starts (about 1.5 GB, mostly reserved by
+#: GDAL, PROJ and numpy), enforced with RLIMIT_AS in the reading process. A
+#: 50,000-row CSV needs about 250 MB; four times that is refused, not left to
+#: take the server down (a 520-byte YAML file once grew it to 5.9 GB).
+READ_MEMORY_BYTES = 1024**3
 
 #: How many user files are read at the same time; the rest wait (within
 #: READ_TIMEOUT_S). One core is always left for serving the other sessions.
