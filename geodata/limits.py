@@ -49,8 +49,9 @@ MAX_CONCURRENT_READS = max(1, (os.cpu_count() or 2) - 1)
 #: slow read yields to the server answering everyone else.
 READ_NICENESS = 10
 
-#: Most pixels (width × height) in one raster figure. At 4 bytes a pixel
-#: matplotlib's canvas needs about 160 MB for this, plus the PNG encoder; a
-#: 16.5 in (A3) figure at 300 dpi is about 27 million. 40 in at 1200 dpi (1.9
-#: billion) took 77 s and 7.2 GB.
+#: Most pixels (width × height) in one figure, checked before drawing. The
+#: canvas takes 4 bytes a pixel whatever the format: the largest figure allowed
+#: (40 in at 177 dpi, 7,080 × 5,634) took 14 s and 385 MB in all, an A3 page
+#: (16.5 in at 300 dpi) 10 s and 312 MB; 40 in at 1200 dpi (1.8 billion
+#: pixels) took 77 s and 7.2 GB before the cap (benchmarks/bench_figure_cap.py).
 MAX_FIGURE_PIXELS = 40_000_000
