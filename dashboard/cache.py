@@ -7,6 +7,7 @@ so an edited dataset is reloaded and a different one never returns stale data.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -166,6 +167,19 @@ def figure_png(flt: RecordFilter, title: str, *, width_in: float = 7.5, dpi: int
     """
     paths = dataset_paths()
     return _figure_png(paths, _stamps(paths), flt, title, width_in, dpi)
+
+
+@st.cache_resource(show_spinner=False)
+def start_file_reader() -> threading.Thread:
+    """Start the bounded file reader's fork server in the background, once per server.
+
+    Its start-up (about 2 s) is then paid before the first upload, not by it.
+    """
+    from geodata.bounded import start_reader
+
+    thread = threading.Thread(target=start_reader, name="cmf-reader-start", daemon=True)
+    thread.start()
+    return thread
 
 
 # Few entries: a preview of a 20 MB file can take tens of MB in memory.

@@ -124,6 +124,11 @@ class BoundExceededError(Exception):
         self.message = message
 
 
+def start_reader() -> None:
+    """Start the fork server now (about 2 s, once per process), not at the first read."""
+    forkserver.ensure_running()
+
+
 def run_bounded(
     func: Callable[..., Any], *args: Any, bounds: Bounds | None = None, **kwargs: Any
 ) -> Outcome:

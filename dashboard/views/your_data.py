@@ -294,6 +294,7 @@ def _session_list() -> None:
 
 # ----------------------------------------------------------------- layout
 
+cache.start_file_reader()
 cap = upload_cap_mb()
 st.markdown("## Your data")
 st.caption(
