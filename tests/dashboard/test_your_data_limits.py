@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from geodata.detail import escape_markdown
 from geodata.limits import MAX_COLUMNS
 
 from .test_your_data import CORPUS, add_button, metrics, page, problem_text, upload, user_dir
@@ -25,7 +26,7 @@ def test_matching_boxes_never_pass_the_column_cap(page):
 
 def test_a_geopackage_view_is_refused_quickly(page):
     upload(page, "view.gpkg", (CORPUS / "gpkg_view_cross_join.gpkg").read_bytes())
-    assert "SQL view\\(s\\) \\('sites_view'\\)" in problem_text(page)
+    assert escape_markdown("SQL view(s) ('sites_view')") in problem_text(page)
     assert add_button(page) is None
 
 
