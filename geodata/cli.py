@@ -12,10 +12,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from geodata.bounded import preview_import_bounded
 from geodata.export import to_csv_text, to_geojson_text
 from geodata.filters import FundSizeRange, RecordFilter, filter_records
 from geodata.frame import records_to_frame
-from geodata.importer import ImportPreview, preview_import, save_user_records
+from geodata.importer import ImportPreview, save_user_records
 from geodata.limits import IMPORT_MAX_MB_CEILING, IMPORT_MAX_ROWS_CEILING, PROBLEMS_SHOWN
 from geodata.load import DatasetError, Problem, default_dataset_paths, load_records
 from geodata.quoting import quote_input
@@ -276,10 +277,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
         "kind": args.kind, "crs": args.crs,
         "max_bytes": int(args.max_mb * 2**20), "max_rows": args.max_rows,
     }
-    preview = preview_import(args.file, **options)
+    preview = preview_import_bounded(args.file, **options)
     if args.map and preview.headers:
         mapping = preview.mapping.with_overrides(dict(args.map))
-        preview = preview_import(args.file, mapping=mapping, **options)
+        preview = preview_import_bounded(args.file, mapping=mapping, **options)
     _print_import_report(preview, args.report)
     _write_report(args, preview.errors + preview.problems + preview.warnings)
     if args.save:

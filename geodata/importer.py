@@ -133,6 +133,7 @@ from geodata.schema import (
     LOCATION_PRECISIONS,
     LON_MAX,
     LON_MIN,
+    PROVINCE_OFFICIAL_NAMES,
     PROVINCES,
     RECORD_COLUMNS,
     Record,
@@ -711,8 +712,25 @@ def _lookup(value: str, vocabulary: Mapping[str, str]) -> str:
     return value.strip()
 
 
+def _province_key(name: str) -> str:
+    """A province name compared loosely: NFKC, case and spaces ignored."""
+    return "".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+#: Every accepted spelling of each province (short, Chinese, official long forms).
+_PROVINCE_NAMES: dict[str, str] = {
+    _province_key(name): en
+    for en, zh in PROVINCES.items()
+    for name in (en, zh, *PROVINCE_OFFICIAL_NAMES[en])
+}
+
+
 def _province(value: str) -> str:
-    """The schema's name for a province typed as 'Guangdong', '广东省' or 'Guangdong Province'."""
+    """The schema's name for a province as typed: 'Guangdong', '广东省', 'Guangxi Zhuang
+    Autonomous Region', '香港特别行政区' ... (:data:`geodata.schema.PROVINCE_OFFICIAL_NAMES`)."""
+    known = _PROVINCE_NAMES.get(_province_key(value))
+    if known:
+        return known
     english = _PROVINCE_WORDS.sub("", value).casefold()
     for en, zh in PROVINCES.items():
         if english == en.casefold():

@@ -35,8 +35,12 @@ import json
 import math
 import numbers
 import os
+import re
+import sqlite3
 import tempfile
+import unicodedata
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -46,7 +50,7 @@ import pyogrio
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
 
-from geodata.limits import NUMBER_MAX_CHARS
+from geodata.limits import MAX_COLUMNS, MAX_CSV_CELL_CHARS, NUMBER_MAX_CHARS
 from geodata.quoting import quote_input
 from geodata.safe_zip import ArchiveError, ZipLimits, inspect_zip, read_members
 
@@ -321,12 +325,19 @@ def _read_table(
     if fmt == "gpkg":
         path = tmp / "upload.gpkg"
         path.write_bytes(data)
+        check_geopackage(path)
         return _read_ogr(path, "GeoPackage", crs, max_rows, crs_hint="")
     if fmt == "shapefile":
         return _read_shapefile_zip(data, tmp, crs, max_rows, zip_limits)
     text = _decode_text(data)
     if fmt == "text":
         fmt = "geojson" if text.lstrip()[:1] in ("{", "[") else "csv"
+    elif fmt == "csv" and _looks_like_geojson(text):
+        stem = Path(name).stem or "data"
+        raise RejectedFileError(
+            f"{name} looks like GeoJSON (it is a JSON object with a \"type\" member), not "
+            f"CSV; rename it to {stem}.geojson and upload it again"
+        )
     if fmt == "geojson":
         return _read_geojson(text, crs, max_rows)
     return _read_csv(text, crs, max_rows, tab=Path(name).suffix.lower() == ".tsv")
@@ -339,6 +350,53 @@ def _too_many_rows(max_rows: int, what: str = "data rows") -> RejectedFileError:
     )
 
 
+def _looks_like_geojson(text: str) -> bool:
+    """Whether a file named .csv is really a JSON object such as a FeatureCollection."""
+    head = text.lstrip()[:4096]
+    return head.startswith("{") and re.search(r'"type"\s*:', head) is not None
+
+
+def _too_many_columns(count: int, what: str = "columns") -> RejectedFileError:
+    return RejectedFileError(
+        f"file has {count:,} {what}; the limit is {MAX_COLUMNS:,} per import (MAX_COLUMNS) — "
+        "keep only the columns you need (name, coordinates, year and a few more)"
+    )
+
+
+def check_headers(headers: tuple[str, ...], what: str = "columns") -> None:
+    """Refuse too many columns, then repeated names: both in time linear in the header.
+
+    Raises
+    ------
+    RejectedFileError
+        Naming the count and the limit, or the repeated names.
+    """
+    if len(headers) > MAX_COLUMNS:
+        raise _too_many_columns(len(headers), what)
+    counts = Counter(h for h in headers if h)
+    repeated = sorted(h for h, n in counts.items() if n > 1)
+    if repeated:
+        shown = ", ".join(quote_input(h) for h in repeated[:10])
+        more = f" and {len(repeated) - 10:,} more" if len(repeated) > 10 else ""
+        raise RejectedFileError(
+            f"duplicate column name(s) [{shown}{more}] in the header; expected each column once"
+        )
+
+
+#: Excel's first-line hint naming a CSV's delimiter, e.g. ``sep=;``.
+_EXCEL_SEP_LINE = re.compile(r"^sep=(.)\r?$")
+
+
+def _excel_separator(text: str) -> tuple[str, str | None]:
+    """The text without Excel's ``sep=X`` first line, and X (``None`` when there is none)."""
+    newline = text.find("\n", 0, 16)
+    first = text[:newline] if newline >= 0 else text[:16]
+    found = _EXCEL_SEP_LINE.match(first)
+    if not found:
+        return text, None
+    return (text[newline + 1:] if newline >= 0 else ""), found[1]
+
+
 def _guess_delimiter(text: str) -> str:
     first = text[: text.find("\n")] if "\n" in text[:65536] else text[:65536]
     counts = {d: first.count(d) for d in (",", ";", "\t")}
@@ -347,7 +405,18 @@ def _guess_delimiter(text: str) -> str:
 
 
 def _read_csv(text: str, crs: str | None, max_rows: int, *, tab: bool) -> Table:
-    delimiter = "\t" if tab else _guess_delimiter(text)
+    notes: list[str] = []
+    text, excel_sep = _excel_separator(text)
+    line_offset = 0
+    if excel_sep is not None:
+        line_offset = 1
+        notes.append(
+            f"the first line 'sep={excel_sep}' (a hint Excel writes) was read as the "
+            f"delimiter {excel_sep!r} and skipped"
+        )
+    delimiter = excel_sep or ("\t" if tab else _guess_delimiter(text))
+    # The csv module's field limit is process-wide; set it to ours before every read.
+    csv.field_size_limit(MAX_CSV_CELL_CHARS)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[Row] = []
     try:
@@ -359,15 +428,10 @@ def _read_csv(text: str, crs: str | None, max_rows: int, *, tab: bool) -> Table:
                 "file has no header row; expected a first line naming the columns"
             )
         headers = tuple(h.strip() for h in header)
-        named = [h for h in headers if h]
-        repeated = sorted({h for h in named if named.count(h) > 1})
-        if repeated:
-            raise RejectedFileError(
-                f"duplicate column name(s) {repeated} in the header; expected each column once"
-            )
+        check_headers(headers)
         previous_line = reader.line_num
         for values in reader:
-            line, previous_line = previous_line + 1, reader.line_num
+            line, previous_line = previous_line + 1 + line_offset, reader.line_num
             if not any(v.strip() for v in values):
                 continue
             if len(rows) == max_rows:
@@ -382,21 +446,62 @@ def _read_csv(text: str, crs: str | None, max_rows: int, *, tab: bool) -> Table:
                 )
             rows.append(row)
     except csv.Error as exc:
-        raise RejectedFileError(f"not valid CSV at line {reader.line_num}: {exc}") from None
+        line = reader.line_num + line_offset
+        if "field larger than field limit" in str(exc):
+            raise RejectedFileError(
+                f"a cell that ends at line {line} is longer than {MAX_CSV_CELL_CHARS:,} "
+                f"characters ({MAX_CSV_CELL_CHARS // 1024} KB), the limit per cell; expected "
+                "names, numbers and short notes (a quote left open turns the rest of the file "
+                "into one cell)"
+            ) from None
+        raise RejectedFileError(f"not valid CSV at line {line}: {exc}") from None
     if not rows:
         raise RejectedFileError("file has a header but no data rows; expected at least one row")
-    return Table("csv", headers, rows, crs_label(crs or DEFAULT_CRS), has_geometry=False)
+    table_crs = crs_label(crs or DEFAULT_CRS)
+    return Table("csv", headers, rows, table_crs, has_geometry=False, warnings=notes)
+
+
+#: Why a CRS that is neither geographic nor projected cannot place a point, by its kind.
+_NOT_HORIZONTAL: dict[str, str] = {
+    "Vertical CRS": "a vertical CRS: it measures heights or depths, not positions",
+    "Geocentric CRS": (
+        "a geocentric CRS: its X, Y and Z are metres from the Earth's centre, not "
+        "latitude and longitude or map x/y"
+    ),
+    "Engineering CRS": "a local engineering CRS, not tied to a place on the Earth",
+}
 
 
 def parse_crs(crs: str) -> CRS:
     try:
-        return CRS.from_user_input(crs)
+        parsed = CRS.from_user_input(crs)
     except CRSError:
         raise RejectedFileError(
-            f"unknown CRS {crs!r}; expected a coordinate reference system such as "
+            f"unknown CRS {quote_input(crs)}; expected a coordinate reference system such as "
             "'EPSG:4326' or 'EPSG:4547'",
             field="crs",
         ) from None
+    check_horizontal_crs(parsed, crs)
+    return parsed
+
+
+def check_horizontal_crs(parsed: CRS, given: object) -> None:
+    """Refuse a CRS that cannot place a point on a map: vertical, geocentric, engineering.
+
+    Raises
+    ------
+    RejectedFileError
+        Saying what kind of CRS it is and what was expected.
+    """
+    if parsed.is_geographic or parsed.is_projected:
+        return
+    kind = _NOT_HORIZONTAL.get(parsed.type_name, f"a {parsed.type_name}")
+    raise RejectedFileError(
+        f"the CRS {quote_input(given)} ({quote_input(parsed.name)}) is {kind}; expected a "
+        "geographic CRS (latitude and longitude, e.g. EPSG:4326) or a projected one (x and "
+        "y in metres, e.g. EPSG:4547)",
+        field="crs",
+    )
 
 
 def crs_label(crs: str) -> str:
@@ -498,7 +603,9 @@ def _read_geojson(text: str, crs: str | None, max_rows: int) -> Table:
     warnings_: list[str] = []
     transformer, crs_label = _legacy_geojson_crs(doc.get("crs"))
     if crs and not is_wgs84(parse_crs(crs)):
-        warnings_.append(f"GeoJSON is WGS84 (RFC 7946); the given CRS {crs!r} was ignored")
+        warnings_.append(
+            f"GeoJSON is WGS84 (RFC 7946); the given CRS {quote_input(crs)} was ignored"
+        )
     headers: dict[str, None] = {}
     rows: list[Row] = []
     for i, feature in enumerate(features, 1):
@@ -522,6 +629,8 @@ def _read_geojson(text: str, crs: str | None, max_rows: int) -> Table:
             continue
         row.values = {str(k): v for k, v in props.items()}
         headers.update(dict.fromkeys(row.values))
+        if len(headers) > MAX_COLUMNS:
+            raise _too_many_columns(len(headers), "distinct property names")
         point, error = _geojson_point(feature.get("geometry"))
         if error:
             row.error = ("geometry", error)
@@ -624,10 +733,12 @@ def _read_shapefile_zip(
         raise RejectedFileError(
             f"the zip holds {len(shps)} shapefiles ({shps[:10]}); expected exactly one"
         )
-    stem = shps[0][:-4].lower()
+    # Compared in one Unicode normal form: macOS writes names decomposed (NFD), so
+    # "café.shp" beside "café.dbf" may spell the é two ways.
+    stem = _member_key(shps[0])[:-4]
     parts = {
         ext: n for n in names for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg")
-        if n.lower() == stem + ext
+        if _member_key(n) == stem + ext
     }
     missing = [ext for ext in (".shx", ".dbf") if ext not in parts]
     if missing:
@@ -651,6 +762,85 @@ def _read_shapefile_zip(
         (tmp / f"layer{ext}").write_bytes(blobs[member])
     hint = "" if ".prj" not in parts else "; its .prj file could not be understood"
     return _read_ogr(tmp / "layer.shp", "shapefile", crs, max_rows, crs_hint=hint)
+
+
+def _member_key(name: str) -> str:
+    """A zip member's name for matching the parts of a shapefile: NFC, lower case."""
+    return unicodedata.normalize("NFC", name).lower()
+
+
+#: GeoPackage tables GDAL reads to list and describe the layers.
+_GPKG_METADATA = (
+    "gpkg_contents", "gpkg_geometry_columns", "gpkg_spatial_ref_sys", "gpkg_ogr_contents",
+    "gpkg_extensions",
+)
+
+
+def check_geopackage(path: Path) -> None:
+    """Refuse a GeoPackage that could make reading it endless, before GDAL opens it.
+
+    A view runs a query of the author's choosing on every read (recursive, a
+    huge cross join, a slow function), and so does a virtual table or a
+    computed (generated) column; GDAL would run it with no bound. So any view,
+    and any layer that is a virtual table or has a computed column, refuses
+    the file. Only SQLite's own catalogue is read, with ``trusted_schema`` off.
+
+    Raises
+    ------
+    RejectedFileError
+        Naming the view, table or column, and what to do instead.
+    """
+    how = (
+        "CMF Atlas reads only plain tables, because a view or computed column can run an "
+        "endless query; save the layer as a plain table (e.g. QGIS: Export > Save Features "
+        "As…) and upload that"
+    )
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as exc:
+        raise RejectedFileError(f"not a readable GeoPackage ({exc})") from None
+    try:
+        con.execute("PRAGMA trusted_schema = OFF")
+        objects = con.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+        kinds = {str(name): (str(kind), str(sql or "")) for kind, name, sql in objects}
+        views = [name for name, (kind, _) in kinds.items() if kind == "view"]
+        if views:
+            shown = ", ".join(quote_input(v) for v in views[:5])
+            raise RejectedFileError(
+                f"the GeoPackage holds {len(views)} SQL view(s) ({shown}); {how}"
+            )
+        if kinds.get("gpkg_contents", ("",))[0] != "table":
+            return  # not a GeoPackage; GDAL reports that
+        layers = [
+            str(name) for (name,) in
+            con.execute("SELECT table_name FROM gpkg_contents LIMIT ?", (MAX_COLUMNS,))
+        ]
+        for layer in layers:
+            kind, sql = kinds.get(layer, ("", ""))
+            if kind == "table" and sql.lstrip().upper().startswith("CREATE VIRTUAL"):
+                raise RejectedFileError(
+                    f"the GeoPackage's layer {quote_input(layer)} is a virtual table; {how}"
+                )
+            if kind != "table":
+                continue
+            computed = [
+                str(row[1]) for row in con.execute(
+                    f"PRAGMA table_xinfo({_sql_quote(layer)})"
+                ) if row[6] in (2, 3)
+            ]
+            if computed:
+                raise RejectedFileError(
+                    f"the GeoPackage's layer {quote_input(layer)} has computed column(s) "
+                    f"{', '.join(quote_input(c) for c in computed[:5])}; {how}"
+                )
+    except sqlite3.Error as exc:
+        raise RejectedFileError(f"not a readable GeoPackage ({str(exc)[:200]})") from None
+    finally:
+        con.close()
+
+
+def _sql_quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _gdal(what: str, path: Path, func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -677,12 +867,12 @@ def _read_ogr(path: Path, what: str, crs: str | None, max_rows: int, *, crs_hint
                 f"the {what} has no layer with geometry (layers: {[n for n, _ in layers]}); "
                 "expected a layer of points"
             )
-        layer = spatial[0]
-        if len(spatial) > 1:
-            notes.append(f"the {what} has {len(spatial)} layers; read the first, {layer!r}")
-        info = _gdal(what, path, pyogrio.read_info, layer=layer)
+        layer, info, note = _choose_layer(what, path, [(n, g) for n, g in layers if g])
+        if note:
+            notes.append(note)
         if info.get("features", -1) > max_rows:
             raise _too_many_rows(max_rows, "features")
+        check_headers(tuple(str(f) for f in info.get("fields", ())), "attribute columns")
         frame = _gdal(
             what, path, pyogrio.read_dataframe, layer=layer, max_features=max_rows + 1
         )
@@ -700,8 +890,11 @@ def _read_ogr(path: Path, what: str, crs: str | None, max_rows: int, *, crs_hint
             )
         frame = frame.set_crs(parse_crs(crs))
     elif crs and not frame.crs.equals(parse_crs(crs)):
-        notes.append(f"the {what} declares its own CRS; the given CRS {crs!r} was ignored")
+        notes.append(
+            f"the {what} declares its own CRS; the given CRS {quote_input(crs)} was ignored"
+        )
     source_crs = frame.crs
+    check_horizontal_crs(source_crs, source_crs.name)
     auth = source_crs.to_authority()
     label = f"{auth[0]}:{auth[1]}" if auth else source_crs.name
     try:
@@ -731,6 +924,39 @@ def _read_ogr(path: Path, what: str, crs: str | None, max_rows: int, *, crs_hint
             row.point = (float(geom.x), float(geom.y))
         rows.append(row)
     return Table(fmt, headers, rows, label, True, notes)
+
+
+def _choose_layer(
+    what: str, path: Path, spatial: list[tuple[str, str]]
+) -> tuple[str, dict[str, Any], str | None]:
+    """The first layer with point features (else the first with any), its info, and a note.
+
+    A GeoPackage often holds an empty template layer or a layer of lines
+    before the points; reading the first layer blindly said "no features".
+    """
+    if len(spatial) == 1:
+        name = spatial[0][0]
+        return name, _gdal(what, path, pyogrio.read_info, layer=name), None
+    described: list[tuple[str, str, dict[str, Any]]] = []
+    for name, geometry in spatial[:MAX_COLUMNS]:
+        described.append((name, geometry, _gdal(what, path, pyogrio.read_info, layer=name)))
+    non_empty = [d for d in described if d[2].get("features", 0) != 0]
+    points = [d for d in non_empty if d[1].upper().startswith("POINT")]
+    name, geometry, info = (points or non_empty or described)[0]
+    others = "; ".join(
+        f"{quote_input(n)}: {_layer_summary(g, i)}" for n, g, i in described if n != name
+    )
+    note = (
+        f"the {what} has {len(described)} layers with geometry; read {quote_input(name)} "
+        f"({_layer_summary(geometry, info)}), the first with points. Not read: {others}"
+    )
+    return name, info, note
+
+
+def _layer_summary(geometry: str, info: dict[str, Any]) -> str:
+    count = info.get("features", -1)
+    size = "no features" if count == 0 else (f"{count:,} features" if count > 0 else "features")
+    return f"{size}, {geometry.lower()}"
 
 
 def _plain(value: Any) -> Any:

@@ -141,6 +141,56 @@ PROVINCES: dict[str, str] = {
     "Xinjiang": "新疆", "Hong Kong": "香港", "Macau": "澳门",
 }
 
+#: The official long forms of each province's name, English and Chinese, as
+#: government documents write them; the importer reads each as the short name.
+PROVINCE_OFFICIAL_NAMES: dict[str, tuple[str, ...]] = {
+    "Beijing": ("Beijing Municipality", "北京市"),
+    "Tianjin": ("Tianjin Municipality", "天津市"),
+    "Hebei": ("Hebei Province", "河北省"),
+    "Shanxi": ("Shanxi Province", "山西省"),
+    "Inner Mongolia": (
+        "Inner Mongolia Autonomous Region", "Nei Mongol Autonomous Region", "内蒙古自治区",
+    ),
+    "Liaoning": ("Liaoning Province", "辽宁省"),
+    "Jilin": ("Jilin Province", "吉林省"),
+    "Heilongjiang": ("Heilongjiang Province", "黑龙江省"),
+    "Shanghai": ("Shanghai Municipality", "上海市"),
+    "Jiangsu": ("Jiangsu Province", "江苏省"),
+    "Zhejiang": ("Zhejiang Province", "浙江省"),
+    "Anhui": ("Anhui Province", "安徽省"),
+    "Fujian": ("Fujian Province", "福建省"),
+    "Jiangxi": ("Jiangxi Province", "江西省"),
+    "Shandong": ("Shandong Province", "山东省"),
+    "Henan": ("Henan Province", "河南省"),
+    "Hubei": ("Hubei Province", "湖北省"),
+    "Hunan": ("Hunan Province", "湖南省"),
+    "Guangdong": ("Guangdong Province", "广东省"),
+    "Guangxi": ("Guangxi Zhuang Autonomous Region", "Guangxi Autonomous Region", "广西壮族自治区"),
+    "Hainan": ("Hainan Province", "海南省"),
+    "Chongqing": ("Chongqing Municipality", "重庆市"),
+    "Sichuan": ("Sichuan Province", "四川省"),
+    "Guizhou": ("Guizhou Province", "贵州省"),
+    "Yunnan": ("Yunnan Province", "云南省"),
+    "Tibet": (
+        "Tibet Autonomous Region", "Xizang Autonomous Region", "Xizang", "西藏自治区",
+    ),
+    "Shaanxi": ("Shaanxi Province", "陕西省"),
+    "Gansu": ("Gansu Province", "甘肃省"),
+    "Qinghai": ("Qinghai Province", "青海省"),
+    "Ningxia": ("Ningxia Hui Autonomous Region", "Ningxia Autonomous Region", "宁夏回族自治区"),
+    "Xinjiang": (
+        "Xinjiang Uygur Autonomous Region", "Xinjiang Uyghur Autonomous Region",
+        "Xinjiang Autonomous Region", "新疆维吾尔自治区",
+    ),
+    "Hong Kong": (
+        "Hong Kong SAR", "Hong Kong Special Administrative Region", "HKSAR", "香港特别行政区",
+    ),
+    "Macau": (
+        "Macao", "Macau SAR", "Macao SAR", "Macao Special Administrative Region",
+        "Macau Special Administrative Region", "澳门特别行政区",
+    ),
+}
+
 #: Rough extent of China's territory; a point outside it is surely a typo.
 CHINA_BOUNDS = {"lat_min": 17.0, "lat_max": 54.0, "lon_min": 73.0, "lon_max": 136.0}
 

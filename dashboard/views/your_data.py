@@ -28,7 +28,7 @@ from dashboard.user_layer import (
 from geodata.detail import escape_markdown
 from geodata.frame import records_to_frame
 from geodata.importer import IMPORT_FIELDS, ColumnMapping, ImportPreview
-from geodata.limits import PROBLEMS_SHOWN
+from geodata.limits import MAX_COLUMNS, PROBLEMS_SHOWN
 from geodata.load import Problem
 from geodata.quoting import quote_input
 from geodata.readers import FORMATS, SAVED_SUFFIXES
@@ -200,7 +200,8 @@ def _match_columns(first: ImportPreview, digest: str) -> tuple[ColumnMapping | N
     options = [IGNORE, *IMPORT_FIELDS]
     grid = st.columns(MAPPING_COLUMNS)
     choices: dict[str, str] = {}
-    for i, header in enumerate(first.headers):
+    # The reader refuses wider files; the cap holds here too, whatever the preview says.
+    for i, header in enumerate(first.headers[:MAX_COLUMNS]):
         default = suggested.get(header, IGNORE)
         short = header if len(header) <= MAX_LABEL_CHARS else header[:MAX_LABEL_CHARS] + "…"
         label = _md(short) if header.strip() else f"(column {i + 1}, no header)"
@@ -331,6 +332,7 @@ def _session_list() -> None:
 
 # ----------------------------------------------------------------- layout
 
+cache.start_file_reader()
 cap = upload_cap_mb()
 st.markdown("## Your data")
 st.caption(
@@ -360,12 +362,13 @@ st.caption(
 )
 with st.expander("What files work, and what a row needs"):
     st.markdown(
-        f"- **Size**: up to {cap} MB and 50,000 rows per file.\n"
+        f"- **Size**: up to {cap} MB, 50,000 rows and {MAX_COLUMNS} columns per file.\n"
         "- **CSV** (UTF-8): columns for latitude and longitude (`lat`, `latitude`, `y`, "
         "`纬度`, `lon`, `lng`, `x`, `经度` … are recognised), in WGS 84 or the coordinate "
         "system you choose.\n"
         "- **GeoJSON**: a FeatureCollection of Point features (WGS 84).\n"
-        "- **GeoPackage** (`.gpkg`): the first layer with geometry, in its own CRS.\n"
+        "- **GeoPackage** (`.gpkg`): the first layer with points (the preview says which), "
+        "in its own CRS; plain tables only, not SQL views.\n"
         "- **Shapefile**: the `.shp`, `.shx`, `.dbf` and `.prj` zipped together.\n"
         "- **A file saved here before** (`.yaml`, the datasets' format): its records come "
         "back as they were saved, checked like the curated data.\n"

@@ -15,9 +15,11 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import sqlite3
 import struct
 import sys
 import tempfile
+import unicodedata
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -353,11 +355,172 @@ FILES.update({
         "type": "name", "properties": {"name": LOCAL_CS}}),
     "local_cs.csv": lambda: csv_text("A,39.1,117.2,2018"),
 })
+# ============================================================================
+# --- files, columns, pixels, time (issue10-files): each class of issue 10's
+# points 2, 3 and 12 that concerns reading a file.
+# ============================================================================
+
+_WGS84_WKT = (
+    'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],'
+    'PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433],AUTHORITY["EPSG","4326"]]'
+)
+_GPKG_SCHEMA = f"""
+PRAGMA page_size = 1024;
+PRAGMA application_id = 1196444487;
+PRAGMA user_version = 10300;
+CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY,
+  organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
+  definition TEXT NOT NULL, description TEXT);
+INSERT INTO gpkg_spatial_ref_sys VALUES
+  ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', NULL),
+  ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', NULL),
+  ('WGS 84', 4326, 'EPSG', 4326, '{_WGS84_WKT}', NULL);
+CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
+  identifier TEXT UNIQUE, description TEXT DEFAULT '',
+  last_change DATETIME NOT NULL DEFAULT '2020-01-01T00:00:00.000Z',
+  min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER);
+CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL,
+  geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL,
+  m TINYINT NOT NULL, CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name));
+"""
+TEST_LAB = ("Test Lab", 2018, 117.2, 39.1)
+
+
+def gpkg_point(lon: float, lat: float) -> bytes:
+    """A GeoPackage geometry blob: header (no envelope, SRS 4326) and a WKB point."""
+    return b"GP\x00\x01" + struct.pack("<i", 4326) + struct.pack("<BIdd", 1, 1, lon, lat)
+
+
+def register(layer: str, geometry: str = "POINT") -> list[str]:
+    return [
+        f"INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+        f"VALUES ('{layer}', 'features', '{layer}', 4326)",
+        f"INSERT INTO gpkg_geometry_columns VALUES ('{layer}', 'geom', '{geometry}', 4326, 0, 0)",
+    ]
+
+
+def geopackage(
+    layers: tuple[tuple[str, list[tuple[str, int, float, float]]], ...] = (("sites", [TEST_LAB]),),
+    statements: tuple[str, ...] = (),
+) -> bytes:
+    """A small GeoPackage written with sqlite3 alone, byte for byte the same on every run.
+
+    Each layer is a registered table of points with ``name`` and ``year``;
+    ``statements`` then add views, computed columns or other tables.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "layer.gpkg"
+        con = sqlite3.connect(path)
+        con.executescript(_GPKG_SCHEMA)
+        for name, rows in layers:
+            con.execute(f'CREATE TABLE "{name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT, '
+                        "geom POINT, name TEXT, year INTEGER)")
+            for statement in register(name):
+                con.execute(statement)
+            con.executemany(f'INSERT INTO "{name}" (geom, name, year) VALUES (?, ?, ?)',
+                            [(gpkg_point(lon, lat), n, y) for n, y, lon, lat in rows])
+        for statement in statements:
+            con.execute(statement)
+        con.commit()
+        con.execute("VACUUM")
+        con.close()
+        return path.read_bytes()
+
+
+def view_geopackage(select: str, *extra: str) -> bytes:
+    """A GeoPackage whose only point layer, ``sites_view``, is a view running ``select``."""
+    return geopackage(statements=(
+        *extra,
+        f"CREATE VIEW sites_view AS {select}",
+        "DELETE FROM gpkg_contents", "DELETE FROM gpkg_geometry_columns",
+        *register("sites_view"),
+    ))
+
+
+def numbers_table(n: int) -> tuple[str, ...]:
+    return (
+        "CREATE TABLE t (n INTEGER)",
+        f"WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {n}) "
+        "INSERT INTO t SELECT i FROM c",
+    )
+
+
+def computed_column_geopackage() -> bytes:
+    return geopackage(layers=(), statements=(
+        "CREATE TABLE sites (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom POINT, name TEXT, "
+        "year INTEGER, slow TEXT AS (length(hex(zeroblob(100000000)))))",
+        *register("sites"),
+        f"INSERT INTO sites (geom, name, year) VALUES (x'{gpkg_point(117.2, 39.1).hex()}', "
+        "'Test Lab', 2018)",
+    ))
+
+
+def shapefile_zip_named(stem_shp: str, stem_rest: str) -> bytes:
+    """A shapefile zip whose .shp is named in one Unicode form and the rest in another."""
+    parts = shapefile_parts("point")
+    return zip_of([(f"{stem_shp if ext == '.shp' else stem_rest}{ext}", data)
+                   for ext, data in sorted(parts.items())])
+
+
+FILES_FILES_COLUMNS_TIME: dict[str, Callable[[], bytes]] = {
+    # point 2: a GeoPackage whose layer runs an endless query
+    "gpkg_view_recursive.gpkg": lambda: view_geopackage(
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+        "SELECT n AS fid, geom, name, year FROM r, sites"),
+    "gpkg_view_cross_join.gpkg": lambda: view_geopackage(
+        "SELECT a.n * 1000000000 + b.n * 1000000 + c.n * 1000 + d.n AS fid, geom, name, year "
+        "FROM sites, t a, t b, t c, t d", *numbers_table(1000)),
+    "gpkg_view_slow_function.gpkg": lambda: view_geopackage(
+        "SELECT t.n AS fid, geom, name, year, length(hex(zeroblob(100000000))) AS slow "
+        "FROM sites, t", *numbers_table(1000)),
+    "gpkg_computed_column.gpkg": computed_column_geopackage,
+    # point 12: the first layer is empty, the second holds the points
+    "gpkg_first_layer_empty.gpkg": lambda: geopackage(
+        layers=(("a_template", []), ("b_sites", [TEST_LAB]))),
+    # point 3: too many columns; duplicates found in linear time
+    "too_many_columns.csv": lambda: csv_text(
+        "A,39.1,117.2,2018" + ",x" * 10_000,
+        header=HEADER + "".join(f",c{i}" for i in range(10_000))),
+    "too_many_columns_wide.csv": lambda: csv_text(
+        "A,39.1,117.2,2018", header=HEADER + ",c" * 100_000),
+    "too_many_properties.geojson": lambda: feature_collection(
+        *(feature(POINT, **{f"p{i}": 1}) for i in range(300))),
+    # point 12: wording
+    "excel_sep_line.csv": lambda: b"sep=;\nname;lat;lon;year\nTest Lab;39.1;117.2;2018\n",
+    "geojson_named.csv": lambda: feature_collection(feature(POINT)),
+    "cell_over_128kb.csv": lambda: one_row("notes", "x" * 140_000),
+    "unclosed_quote_big.csv": lambda: csv_text('A,39.1,117.2,2018,"' + "x" * 140_000,
+                                               header=f"{HEADER},notes"),
+    "vertical_crs.csv": lambda: csv_text("A,39.1,117.2,2018"),
+    "geocentric_crs.csv": lambda: csv_text("A,4000000,-2000000,2018"),
+    "legacy_crs_long_name.geojson": lambda: feature_collection(
+        feature(POINT), crs={"type": "name", "properties": {"name": "EPSG:" + "x" * 200_000}}),
+    "legacy_crs_vertical.geojson": lambda: feature_collection(
+        feature(POINT), crs={"type": "name", "properties": {"name": "EPSG:5703"}}),
+    "zip_nfd_names.zip": lambda: shapefile_zip_named(
+        unicodedata.normalize("NFC", "café"), unicodedata.normalize("NFD", "café")),
+    "province_long_forms.csv": lambda: csv_text(
+        *(f"Lab {i},39.1,117.2,2018,{p}" for i, p in enumerate(PROVINCE_LONG_FORMS, 1)),
+        header=f"{HEADER},province"),
+}
+
+#: Province names as officials write them: each must be accepted (issue 10, point 12).
+PROVINCE_LONG_FORMS = (
+    "Guangxi Zhuang Autonomous Region", "Inner Mongolia Autonomous Region",
+    "Xinjiang Uygur Autonomous Region", "Ningxia Hui Autonomous Region",
+    "Tibet Autonomous Region", "Sichuan Province", "Beijing Municipality",
+    "Hong Kong SAR", "Macao SAR", "Hong Kong Special Administrative Region",
+    "广西壮族自治区", "内蒙古自治区", "新疆维吾尔自治区", "宁夏回族自治区", "西藏自治区",
+    "北京市", "四川省", "香港特别行政区", "澳门特别行政区",
+)
+FILES.update(FILES_FILES_COLUMNS_TIME)
+
 
 #: Files holding a GDAL-written shapefile, whose .dbf header records the day it was written.
 GDAL_MADE = frozenset({
     "zip_truncated.zip", "zip_nested_zip.zip", "zip_two_shapefiles.zip", "zip_missing_dbf.zip",
     "zip_missing_prj.zip", "zip_polygons.zip",
+    "zip_nfd_names.zip",
 })
 
 
