@@ -799,6 +799,9 @@ def check_geopackage(path: Path) -> None:
         con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
     except sqlite3.Error as exc:
         raise RejectedFileError(f"not a readable GeoPackage ({exc})") from None
+    # A damaged file can hold bytes that are not UTF-8 in its catalogue: read
+    # them with replacement characters rather than fail on them.
+    con.text_factory = lambda raw: raw.decode("utf-8", "replace")
     try:
         con.execute("PRAGMA trusted_schema = OFF")
         objects = con.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
@@ -835,6 +838,9 @@ def check_geopackage(path: Path) -> None:
                 )
     except sqlite3.Error as exc:
         raise RejectedFileError(f"not a readable GeoPackage ({str(exc)[:200]})") from None
+    except UnicodeDecodeError:
+        # SQLite's own error message quoted bytes of the damaged catalogue.
+        raise RejectedFileError("not a readable GeoPackage (its catalogue is damaged)") from None
     finally:
         con.close()
 
