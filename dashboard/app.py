@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import cache
+from dashboard.guard import guarded
 from dashboard.sidebar import render_sidebar
 from dashboard.url_sync import apply_url_to_session, write_session_to_url
 from geodata.detail import escape_markdown
@@ -45,7 +46,8 @@ except (OSError, ValueError) as exc:
 bounds = filter_bounds(frame)
 # Before the sidebar, so a shared link sets the widgets' starting values.
 apply_url_to_session(bounds, set(frame["id"]))
-render_sidebar(bounds)
+with guarded("the sidebar"):
+    render_sidebar(bounds)
 
 page = st.navigation([
     st.Page("views/map.py", title="Map", icon=":material/map:", default=True),
@@ -55,5 +57,7 @@ page = st.navigation([
     st.Page("views/your_data.py", title="Your data", icon=":material/upload_file:"),
     st.Page("views/about.py", title="About", icon=":material/info:"),
 ])
-page.run()
+# An error in a page is logged and shown as a plain notice, never Streamlit's error box.
+with guarded(f"the {page.title} page"):
+    page.run()
 write_session_to_url(bounds)

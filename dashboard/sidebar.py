@@ -39,6 +39,8 @@ PROVINCE_LAYER_OPTIONS: dict[str, str] = {
     "records": "Record count",
     "capital": "Fund capital (RMB bn)",
 }
+#: The geodata.aggregate measure each shading option colours provinces by.
+PROVINCE_LAYER_MEASURES: dict[str, str] = {"records": "records", "capital": "capital_rmb_bn"}
 
 
 def _defaults(bounds: FilterBounds) -> dict[str, object]:

@@ -11,7 +11,10 @@ Semantics
 - ``fund_size``: constrains funds only (clusters and zones pass). Funds of
   unknown size pass when ``fund_size.include_unknown`` is true.
 - ``domains``: any-of; empty means all.
-- ``search``: case-insensitive substring of the English or Chinese name.
+- ``search``: case-insensitive substring of a record's names (English, Chinese,
+  aliases if the data has them), its city or its province, in English or
+  Chinese; a city or province typed in one language also finds the other
+  (:func:`search_matches`), so "Mianyang" and "绵阳" give the same records.
 - ``provinces``: any-of; empty means all.
 
 Example
@@ -28,7 +31,13 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from geodata.schema import DOMAINS, KINDS, PROVINCES
+from geodata.schema import CITIES_ZH, DOMAINS, KINDS, PROVINCES
+
+#: What the name search looks in, for the search box's help text.
+SEARCH_HELP = (
+    "Searches each record's English and Chinese names, its city and its province, in "
+    "either language (case-insensitive): “Mianyang” and “绵阳” find the same records."
+)
 
 
 @dataclass(frozen=True)
@@ -80,13 +89,85 @@ class RecordFilter:
             raise ValueError(f"fund-size minimum {fs.min_bn} exceeds maximum {fs.max_bn}")
 
 
-def _name_matches(frame: pd.DataFrame, text: str) -> pd.Series:
-    needle = " ".join(text.split()).casefold()
+def _place_synonyms() -> dict[str, frozenset[str]]:
+    """Each city and province name, casefolded, -> its names in both languages."""
+    pairs = [*CITIES_ZH.items(), *PROVINCES.items()]
+    groups: dict[str, set[str]] = {}
+    for en, zh in pairs:
+        group = groups.get(en.casefold(), set()) | groups.get(zh, set()) | {en.casefold(), zh}
+        for name in group:
+            groups[name] = group
+    return {name: frozenset(group) for name, group in groups.items()}
+
+
+_SYNONYMS = _place_synonyms()
+_SEARCHED_COLUMNS = ("name_en", "name_zh", "aliases", "city", "province")
+
+
+def _normalise(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def search_terms(text: str) -> frozenset[str]:
+    """The needles a search for ``text`` looks for: itself, and a place's other name.
+
+    >>> sorted(search_terms(" Mianyang "))
+    ['mianyang', '绵阳']
+    >>> sorted(search_terms("shaanxi"))
+    ['shaanxi', '陕西']
+    >>> sorted(search_terms("fund"))
+    ['fund']
+    """
+    needle = _normalise(text)
     if not needle:
+        return frozenset()
+    return _SYNONYMS.get(needle, frozenset({needle}))
+
+
+def _haystack(frame: pd.DataFrame) -> pd.Series:
+    """One casefolded text per record: names, aliases, and city and province in both languages."""
+    parts = []
+    for col in _SEARCHED_COLUMNS:
+        if col not in frame.columns:
+            continue
+        values = frame[col].map(
+            lambda v: " ".join(v) if isinstance(v, (list, tuple)) else ("" if v is None else v)
+        ).fillna("").astype(str)
+        parts.append(values)
+        if col == "city":
+            parts.append(values.map(lambda c: CITIES_ZH.get(c, "")))
+        elif col == "province":
+            parts.append(values.map(lambda p: PROVINCES.get(p, "")))
+    if not parts:
+        return pd.Series("", index=frame.index)
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + "\n" + part
+    return joined.str.casefold()
+
+
+def search_matches(frame: pd.DataFrame, text: str) -> pd.Series:
+    """Which records a search for ``text`` finds (a boolean Series on ``frame``'s index).
+
+    A record matches when any of :func:`search_terms` is a substring of its
+    English or Chinese name, its aliases (a column the data may add), its
+    city or its province, each in English and in Chinese
+    (:data:`geodata.schema.CITIES_ZH`, :data:`geodata.schema.PROVINCES`).
+    Blank text matches everything.
+
+    >>> df = pd.DataFrame({"name_en": ["A lab", "B fund"], "name_zh": ["甲", "乙"],
+    ...                    "city": ["Mianyang", None], "province": ["Sichuan", "Beijing"]})
+    >>> search_matches(df, "绵阳").tolist(), search_matches(df, "北京").tolist()
+    ([True, False], [False, True])
+    """
+    terms = search_terms(text)
+    if not terms:
         return pd.Series(True, index=frame.index)
-    en = frame["name_en"].str.casefold().str.contains(needle, regex=False)
-    zh = frame["name_zh"].str.casefold().str.contains(needle, regex=False)
-    return en | zh
+    hay = _haystack(frame)
+    mask = pd.Series(False, index=frame.index)
+    for term in terms:
+        mask |= hay.str.contains(term, regex=False)
+    return mask
 
 
 def _fund_size_ok(frame: pd.DataFrame, fs: FundSizeRange) -> pd.Series:
@@ -114,7 +195,7 @@ def filter_records(frame: gpd.GeoDataFrame, flt: RecordFilter) -> gpd.GeoDataFra
         wanted = flt.domains
         mask &= frame["domains"].map(lambda ds: not wanted.isdisjoint(ds)).astype(bool)
     if flt.search.strip():
-        mask &= _name_matches(frame, flt.search)
+        mask &= search_matches(frame, flt.search)
     if flt.provinces:
         mask &= frame["province"].isin(flt.provinces)
     return frame.loc[mask]
@@ -141,7 +222,7 @@ def describe_filter(flt: RecordFilter) -> str:
     if flt.provinces:
         parts.append("provinces: " + ", ".join(sorted(flt.provinces)))
     if flt.search.strip():
-        parts.append(f"name contains “{flt.search.strip()}”")
+        parts.append(f"search “{flt.search.strip()}”")
     return "; ".join(parts) if parts else "all records"
 
 

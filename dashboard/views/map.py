@@ -16,6 +16,7 @@ from dashboard.sidebar import (
     PLAYING_KEY,
     PRESENT_KEY,
     PROVINCE_LAYER_KEY,
+    PROVINCE_LAYER_MEASURES,
     SELECTED_KEY,
     VIEW_KEY,
     ZOOM_KEY,
@@ -128,9 +129,10 @@ view = ss.get(VIEW_KEY) if ss.get(VIEW_KEY) in PRESET_VIEWS else "china"
 
 choropleth = None
 shading = ss.get(PROVINCE_LAYER_KEY, "off")
-if shading in ("records", "capital"):
+if shading in PROVINCE_LAYER_MEASURES:
     ch = province_choropleth_geojson(
-        cache.basemap_frame(), by_province(selected), shading, palette="Greens"
+        cache.basemap_frame(), by_province(selected), PROVINCE_LAYER_MEASURES[shading],
+        palette="Greens",
     )
     choropleth = {
         "geojson": ch.to_geojson(),
