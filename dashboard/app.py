@@ -12,10 +12,9 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard.guard import guarded
-from dashboard.sidebar import render_sidebar
+from dashboard.sidebar import atlas_bounds, render_sidebar
 from dashboard.url_sync import apply_url_to_session, write_session_to_url
 from geodata.detail import escape_markdown
-from geodata.filters import filter_bounds
 from geodata.load import DatasetError
 
 st.set_page_config(
@@ -43,7 +42,7 @@ except (OSError, ValueError) as exc:
     st.error(f"CMF Atlas could not start: {escape_markdown(str(exc))}")
     st.stop()
 
-bounds = filter_bounds(frame)
+bounds = atlas_bounds(frame)
 # Before the sidebar, so a shared link sets the widgets' starting values.
 apply_url_to_session(bounds, set(frame["id"]))
 with guarded("the sidebar"):

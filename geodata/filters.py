@@ -201,6 +201,21 @@ def filter_records(frame: gpd.GeoDataFrame, flt: RecordFilter) -> gpd.GeoDataFra
     return frame.loc[mask]
 
 
+def fund_size_text(min_bn: float | None, max_bn: float | None) -> str:
+    """A fund-size range in words, for subtitles and notices.
+
+    >>> fund_size_text(10, None), fund_size_text(None, 50), fund_size_text(2.5, 50)
+    ('funds of RMB 10 bn or more', 'funds of up to RMB 50 bn', 'funds of RMB 2.5–50 bn')
+    """
+    if min_bn is not None and max_bn is not None:
+        return f"funds of RMB {min_bn:,.4g}–{max_bn:,.4g} bn"
+    if min_bn is not None:
+        return f"funds of RMB {min_bn:,.4g} bn or more"
+    if max_bn is not None:
+        return f"funds of up to RMB {max_bn:,.4g} bn"
+    return "funds of any size"
+
+
 def describe_filter(flt: RecordFilter) -> str:
     """The active filters in words, e.g. for a figure subtitle or a notice."""
     parts = []
@@ -212,9 +227,7 @@ def describe_filter(flt: RecordFilter) -> str:
         parts.append(f"years {lo}–{hi}")
     fs = flt.fund_size
     if fs.min_bn is not None or fs.max_bn is not None:
-        lo = f"{fs.min_bn:g}" if fs.min_bn is not None else "0"
-        hi = f"{fs.max_bn:g}" if fs.max_bn is not None else "any"
-        parts.append(f"funds RMB {lo}–{hi} bn")
+        parts.append(fund_size_text(fs.min_bn, fs.max_bn))
     if not fs.include_unknown:
         parts.append("funds of unknown size excluded")
     if flt.domains:
@@ -235,13 +248,24 @@ class FilterBounds:
     fund_max_bn: float
 
 
-def filter_bounds(frame: pd.DataFrame) -> FilterBounds:
-    """Slider extents for ``frame``: its year span and its largest fund (rounded up)."""
-    if frame.empty:
+def filter_bounds(frame: pd.DataFrame, *more: pd.DataFrame | None) -> FilterBounds:
+    """Slider extents for ``frame`` and ``more``: their year span and largest fund (rounded up).
+
+    ``more`` are further records the filters apply to (the user's own), so a
+    2022 upload is inside the year slider's range.
+
+    >>> a = pd.DataFrame({"year": [2015, 2020], "fund_size_rmb_bn": [None, 3.2]})
+    >>> b = pd.DataFrame({"year": [2022], "fund_size_rmb_bn": [None]})
+    >>> filter_bounds(a, b)
+    FilterBounds(year_min=2015, year_max=2022, fund_max_bn=4.0)
+    """
+    frames = [f for f in (frame, *more) if f is not None and not f.empty]
+    if not frames:
         return FilterBounds(2000, 2030, 1.0)
-    sizes = frame["fund_size_rmb_bn"].dropna()
+    years = pd.concat([f["year"] for f in frames])
+    sizes = pd.concat([f["fund_size_rmb_bn"] for f in frames]).dropna()
     top = float(sizes.max()) if not sizes.empty else 1.0
-    return FilterBounds(int(frame["year"].min()), int(frame["year"].max()), float(-(-top // 1)))
+    return FilterBounds(int(years.min()), int(years.max()), float(-(-top // 1)))
 
 
 def filter_from_controls(
