@@ -221,10 +221,13 @@ def describe_filter(flt: RecordFilter) -> str:
     parts = []
     if set(flt.kinds) != set(KINDS):
         parts.append("layers: " + ", ".join(KINDS[k] for k in KINDS if k in flt.kinds))
-    if flt.year_min is not None or flt.year_max is not None:
-        lo = flt.year_min if flt.year_min is not None else "…"
-        hi = flt.year_max if flt.year_max is not None else "…"
-        parts.append(f"years {lo}–{hi}")
+    if flt.year_min is not None and flt.year_max is not None:
+        parts.append(f"years {flt.year_min}–{flt.year_max}" if flt.year_min != flt.year_max
+                     else f"year {flt.year_min}")
+    elif flt.year_max is not None:
+        parts.append(f"years up to {flt.year_max}")
+    elif flt.year_min is not None:
+        parts.append(f"years from {flt.year_min}")
     fs = flt.fund_size
     if fs.min_bn is not None or fs.max_bn is not None:
         parts.append(fund_size_text(fs.min_bn, fs.max_bn))

@@ -22,7 +22,7 @@ from geodata.schema import DOMAINS, KINDS
 from geodata.summary import SelectionSummary, capital_text, summarize
 
 MODE_KEY = "compare_mode"
-COMPARE_WIDTH_IN = 4.4
+COMPARE_WIDTH_IN = 3.4
 MODES: dict[str, str] = {"year": "Two years (as of)", "domain": "Two domains"}
 SIDE_KEYS: dict[str, tuple[str, str]] = {
     "year": ("compare_year_left", "compare_year_right"),
@@ -164,8 +164,8 @@ try:
     ):
         col.image(
             # Narrow, so the figure's text (sized in points) is large on screen: at
-            # 1366 px a column is about 560 px wide and 6.8 pt labels show at ~11 px.
-            cache.figure_png(side_flt, title, width_in=COMPARE_WIDTH_IN, dpi=150),
+            # 1366 px a column is about 375 px wide, and 6.8 pt labels show at ~10 px.
+            cache.figure_png(side_flt, title, width_in=COMPARE_WIDTH_IN, dpi=200),
             width="stretch",
             alt=f"Map of the records shown: {title}",
         )

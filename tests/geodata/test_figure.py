@@ -137,7 +137,7 @@ def test_subtitle_states_filters_and_counts(sample_frame):
     (subtitle,) = texts_by_gid(fig, "cmf-subtitle")
     text = subtitle.get_text().replace("\n", " ")
     assert "Funds" in text
-    assert "years 2017–" in text
+    assert "years from 2017" in text
     assert "2 funds" in text
     assert "RMB 200.0 bn in 1 of known size" in text
     assert "cluster" not in text
