@@ -13,13 +13,15 @@ from geodata.schema import COLUMN_LABELS
 
 _L = COLUMN_LABELS
 
+#: Shown in an empty cell (a cluster's fund size, a record without a city), not "None".
+EMPTY_CELL = "—"
 #: st.dataframe column_config for :func:`geodata.table.display_table`.
 RECORD_COLUMN_CONFIG = {
-    _L["name_en"]: st.column_config.TextColumn(width="medium"),
+    _L["name_en"]: st.column_config.TextColumn(width="large"),
     _L["name_zh"]: st.column_config.TextColumn(width="medium"),
     _L["kind"]: st.column_config.TextColumn(width="small"),
     _L["fund_size_rmb_bn"]: st.column_config.NumberColumn(
-        width="small", format="%.1f", help="Published fund size in RMB billion; empty when "
+        width=130, format="%.1f", help="Published fund size in RMB billion; empty when "
         "unknown or not a fund."),
     _L["year"]: st.column_config.NumberColumn(width="small", format="%d"),
     _L["city"]: st.column_config.TextColumn(width="small"),

@@ -26,7 +26,7 @@ from dashboard.sidebar import (
     current_filter,
     set_widget_values_next_run,
 )
-from dashboard.tables import RECORD_COLUMN_CONFIG
+from dashboard.tables import EMPTY_CELL, RECORD_COLUMN_CONFIG
 from dashboard.user_layer import (
     has_user_records,
     session_user_frame,
@@ -82,7 +82,7 @@ def _records_table(records: object, key: str) -> None:
     st.dataframe(
         display_table(records), hide_index=True, width="stretch", key=key,
         on_select=functools.partial(handle_table_select, key, ids),
-        selection_mode="single-row", column_config=RECORD_COLUMN_CONFIG,
+        selection_mode="single-row", column_config=RECORD_COLUMN_CONFIG, placeholder=EMPTY_CELL,
     )
 
 

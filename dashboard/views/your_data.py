@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from dashboard import cache
-from dashboard.tables import RECORD_COLUMN_CONFIG
+from dashboard.tables import EMPTY_CELL, RECORD_COLUMN_CONFIG
 from dashboard.user_layer import (
     add_to_session,
     remove_from_session,
@@ -223,6 +223,7 @@ def _preview(preview: ImportPreview, digest: str) -> None:
     st.dataframe(
         display_table(records_to_frame(preview.records[:PREVIEW_ROWS])),
         hide_index=True, width="stretch", column_config=RECORD_COLUMN_CONFIG,
+        placeholder=EMPTY_CELL,
     )
     if any(d.digest == digest for d in session_datasets()):
         st.info("This file is already on the map: see *Your datasets in this session* below.")
