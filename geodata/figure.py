@@ -390,13 +390,30 @@ def figure_extent(
     (south, west), (north, east) = (tuple(float(v) for v in corner) for corner in view)
     (cs, cw), (cn, ce) = CHINA_VIEW_BOUNDS
     if (south, west, north, east) != (cs, cw, cn, ce):
-        return (south, west), (north, east)
+        return _landscape(south, west, north, east)
     fit = records_bounds(frames)
     (fs, fw), (fn, fe) = fit
     if fn - fs < REGIONAL_SHARE * (cn - cs) and fe - fw < REGIONAL_SHARE * (ce - cw):
         return fit
     return CHINA_VIEW_BOUNDS
 
+
+
+def _landscape(
+    south: float, west: float, north: float, east: float
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The box widened about its centre to at least :data:`FIT_ASPECT` (ground distance).
+
+    A preset framed for a wide screen can be taller than wide in degrees at
+    its latitude; a page figure of it would be a tall, mostly empty map.
+
+    >>> _landscape(30.0, 104.0, 32.0, 105.0)
+    ((30.0, 102.925), (32.0, 106.075))
+    """
+    shrink = math.cos(math.radians((south + north) / 2))
+    lon_span = max(east - west, FIT_ASPECT * (north - south) / shrink)
+    mid = (west + east) / 2
+    return (south, round(mid - lon_span / 2, 4)), (north, round(mid + lon_span / 2, 4))
 
 
 def records_bounds(
@@ -462,6 +479,8 @@ class _Base(NamedTuple):
     provinces: list[Path_]
     neighbour_borders: list[np.ndarray]
     outline: list[np.ndarray]
+    #: (English name, Chinese name, label x, label y, shape) of each province, projected.
+    province_labels: tuple[tuple[str, str, float, float, Any], ...] = ()
 
 
 def _polygon_paths(geoms: Iterable[Any]) -> list[Path_]:
@@ -509,7 +528,21 @@ def _prepare_basemap(basemap: gpd.GeoDataFrame) -> _Base:
     return _Base(
         coverage, _polygon_paths(neighbours), _polygon_paths(provinces),
         _line_arrays(shapely.line_merge(borders.to_numpy())), _line_arrays([outline]),
+        _province_label_points(projected[projected["role"] == "province"],
+                               lonlat[lonlat["role"] == "province"]),
     )
+
+
+def _province_label_points(
+    projected: gpd.GeoDataFrame, lonlat: gpd.GeoDataFrame
+) -> tuple[tuple[str, str, float, float, Any], ...]:
+    if not {"name_en", "name_zh", "label_lon", "label_lat"} <= set(lonlat.columns):
+        return ()
+    lon = lonlat["label_lon"].fillna(lonlat.geometry.representative_point().x)
+    lat = lonlat["label_lat"].fillna(lonlat.geometry.representative_point().y)
+    x, y = _to_albers().transform(lon.to_numpy(float), lat.to_numpy(float))
+    return tuple(zip(lonlat["name_en"], lonlat["name_zh"], map(float, x), map(float, y),
+                     projected.geometry, strict=True))
 
 
 @functools.cache
@@ -1145,9 +1178,45 @@ def _render(
         fig.add_artist(legend)
 
     renderer = canvas.get_renderer()
-    _place_labels(ax, _places_in_view(south, west, north, east), renderer,
-                  _place_dot_boxes(ax, renderer), _marker_boxes(ax, renderer))
+    markers = _marker_boxes(ax, renderer)
+    placed = _place_labels(ax, _places_in_view(south, west, north, east), renderer,
+                           _place_dot_boxes(ax, renderer), markers)
+    (cs, cw), (cn, ce) = CHINA_VIEW_BOUNDS
+    if (north - south) < REGIONAL_SHARE * (cn - cs) or (east - west) < REGIONAL_SHARE * (ce - cw):
+        _label_provinces(ax, base, renderer, [t.get_window_extent(renderer) for t in placed],
+                         markers)
     return fig
+
+
+def _label_provinces(
+    ax: Any, base: _Base, renderer: Any, taken: list[Bbox], markers: np.ndarray
+) -> None:
+    """Name the provinces of a regional view in grey, where no label or symbol is.
+
+    A national map has its outline to orient by; a regional one may show no
+    boundary at all (the Sichuan preset lies inside Sichuan).
+    """
+    frame = ax.get_window_extent(renderer).padded(-4)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    view = shapely.box(x0, y0, x1, y1)
+    for name_en, name_zh, x, y, shape in base.province_labels:
+        px, py = ax.transData.transform((x, y))
+        if not frame.contains(px, py):
+            # Its label point is off the map: name it inside the part that shows, if any.
+            part = shape.intersection(view) if shape is not None else None
+            if part is None or part.is_empty or part.area < 0.08 * view.area:
+                continue
+            point = part.representative_point()
+            x, y = point.x, point.y
+        text = ax.text(x, y, f"{name_en.upper()} {name_zh}", ha="center", va="center",
+                       size=_PLACE_PT, color="#9a9a9a", zorder=_Z_LABELS - 0.5,
+                       gid="cmf-province-label")
+        box = text.get_window_extent(renderer).padded(2)
+        inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
+        if not inside or _overlaps(box, taken) or _count_inside(markers, box):
+            text.remove()
+            continue
+        taken.append(box)
 
 
 def _draw_basemap(ax: Any, base: _Base) -> None:

@@ -463,8 +463,11 @@ def test_a_beijing_only_figure_is_framed_on_beijing(sample_frame):
     assert north - south < 6
     assert east - west < 8
     # A regional preset is kept; the whole data keeps China.
-    prd = ((22.35, 112.55), (23.55, 114.45))
-    assert figmod.figure_extent([beijing], prd) == prd
+    sichuan = ((30.25, 103.55), (31.85, 105.15))
+    (s1, w1), (n1, e1) = figmod.figure_extent([beijing], sichuan)
+    assert (s1, n1) == (30.25, 31.85)
+    assert w1 < 103.55
+    assert e1 > 105.15  # widened to a landscape page, not cut
     assert figmod.figure_extent([sample_frame]) == figmod.CHINA_VIEW_BOUNDS
     fig = render_figure(beijing, flt, bounds=figmod.figure_extent([beijing]), **FAST)
     labels = [t.get_text() for t in texts_by_gid(fig, "cmf-place-label")]
@@ -508,3 +511,13 @@ def test_cli_figure_caption_view_and_outlines(capsys, tmp_path, sample_path):
     assert main(["figure", "--data", str(sample_path), "--view", "prd", "--out", str(out2),
                  "--caption", "Figure 4. 珠三角.", "--data-as-of", AS_OF]) == 0
     assert "Figure 4. 珠三角." in html.unescape(out2.read_text(encoding="utf-8"))
+
+
+def test_a_regional_figure_names_its_provinces(sample_frame):
+    sichuan = ((30.25, 103.55), (31.85, 105.15))
+    fig = render_figure(sample_frame, RecordFilter(), bounds=figmod.figure_extent(
+        [sample_frame], sichuan), **FAST)
+    names = [t.get_text() for t in texts_by_gid(fig, "cmf-province-label")]
+    assert any(n.startswith("SICHUAN") for n in names), names
+    national = render_figure(sample_frame, RecordFilter(), **FAST)
+    assert not texts_by_gid(national, "cmf-province-label")
