@@ -152,3 +152,28 @@ def test_figure_frame_follows_the_preset_and_the_filters(sample_frame, view):
         assert pe <= east
     assert figure_bounds("china", view, [beijing]) == CHINA_VIEW_BOUNDS
     assert figure_bounds("records", view, [beijing.iloc[:0]]) == CHINA_VIEW_BOUNDS
+
+
+def test_downloaded_figure_carries_title_caption_width_and_user_layer(monkeypatch):
+    import html
+
+    from dashboard import cache
+    from geodata.figure import SVG_FONT_STACK
+    from geodata.filters import RecordFilter
+    from geodata.style import USER_LAYER_LABEL
+
+    monkeypatch.setenv("CMF_ATLAS_DATA", str(DATA_DIR))
+    flt = RecordFilter(provinces=frozenset({"Beijing"}))
+    svg = html.unescape(cache.report_figure(
+        flt, "svg", title="Beijing, for the brief", caption="Figure 5. 北京.",
+        width_in=6.3, bounds=((38.7, 114.2), (41.2, 118.7)),
+        user_points=((116.3, 39.9), (116.5, 40.0)),
+    ).decode())
+    assert "Beijing, for the brief" in svg
+    assert "Figure 5. 北京." in svg
+    assert USER_LAYER_LABEL in svg
+    assert "2 of your own records" in svg
+    assert 'width="453.6pt"' in svg
+    assert SVG_FONT_STACK in svg
+    outlines = cache.report_figure(flt, "svg", text_as="outlines").decode()
+    assert "<text" not in outlines
