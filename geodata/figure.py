@@ -66,7 +66,7 @@ from matplotlib.lines import Line2D
 from matplotlib.offsetbox import AnchoredOffsetbox, DrawingArea, HPacker, TextArea, VPacker
 from matplotlib.patches import Circle, PathPatch, Polygon
 from matplotlib.path import Path as Path_
-from matplotlib.patheffects import Stroke
+from matplotlib.patheffects import Normal, Stroke
 from matplotlib.text import Text
 from matplotlib.textpath import TextToPath
 from matplotlib.transforms import Bbox, ScaledTranslation
@@ -795,8 +795,8 @@ def _legend_columns(
             [(c, c + half), (c + half, c - half), (c - half, c - half)], closed=True,
             facecolor=USER_COLOR, edgecolor=USER_STROKE, linewidth=_pt(1.5, scale),
         ))
-        rows = [_heading("Your data"), _row(box, USER_LAYER_LABEL)]
-        columns.append(VPacker(children=rows, align="left", pad=0, sep=3))
+        columns.append(VPacker(children=[_row(box, USER_LAYER_LABEL)], align="left", pad=0,
+                               sep=3))
     if "cluster" in kinds:
         box = _symbol_box(sym)
         box.add_artist(Circle(
@@ -819,7 +819,7 @@ def _legend_columns(
         )
         rows = [_heading(LEGEND_HEADINGS["fund"]), scale_row]
         columns.append(VPacker(children=rows, align="left", pad=0, sep=3))
-    if "zone" in kinds:
+    if "zone" in kinds and statuses:
         rows = [_heading(LEGEND_HEADINGS["zone"])]
         half = _pt(_ZONE_SIDE_PX, scale) / math.sqrt(2)
         for status in statuses:
@@ -1122,8 +1122,10 @@ def _render(
     title_h = len(title_lines) * _TITLE_PT * _LINE_SPACING / 72
     sub_h = len(sub_lines) * _SUBTITLE_PT * _LINE_SPACING / 72
     foot_h = len(foot_lines) * _FOOT_PT * _LINE_SPACING / 72
-    zones = frame[frame["kind"] == "zone"]["status"] if "zone" in kinds else ()
-    pack, legend_h = _legend_pack(kinds, scale, text_w_pt, legend_zone_statuses(zones),
+    # A zone status is listed when a zone on the map has it; no zone, no zone entry.
+    zones = frame.loc[frame["kind"] == "zone", "status"] if "zone" in kinds else frame.iloc[:0]
+    statuses = legend_zone_statuses(zones) if len(zones) else []
+    pack, legend_h = _legend_pack(kinds, scale, text_w_pt, statuses,
                                   user=user_frame is not None)
     caption_h = len(caption_lines) * _CAPTION_PT * _LINE_SPACING / 72 if caption_lines else 0.0
     map_w = width_in - 2 * _MARGIN_IN
@@ -1200,17 +1202,20 @@ def _label_provinces(
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     view = shapely.box(x0, y0, x1, y1)
     for name_en, name_zh, x, y, shape in base.province_labels:
+        # Only a province that fills a fair part of the view: no "HONG KONG" on a dot.
+        part = shape.intersection(view) if shape is not None else None
+        if part is None or part.is_empty or part.area < 0.08 * view.area:
+            continue
         px, py = ax.transData.transform((x, y))
         if not frame.contains(px, py):
-            # Its label point is off the map: name it inside the part that shows, if any.
-            part = shape.intersection(view) if shape is not None else None
-            if part is None or part.is_empty or part.area < 0.08 * view.area:
-                continue
+            # Its label point is off the map: name it inside the part that shows.
             point = part.representative_point()
             x, y = point.x, point.y
         text = ax.text(x, y, f"{name_en.upper()} {name_zh}", ha="center", va="center",
-                       size=_PLACE_PT, color="#9a9a9a", zorder=_Z_LABELS - 0.5,
-                       gid="cmf-province-label")
+                       size=_PLACE_PT, color="#8a8a8a", zorder=_Z_LABELS - 0.5,
+                       gid="cmf-province-label",
+                       path_effects=[Stroke(linewidth=2.2, foreground=_rgba("#ffffff", 0.9)),
+                                     Normal()])
         box = text.get_window_extent(renderer).padded(2)
         inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
         if not inside or _overlaps(box, taken) or _count_inside(markers, box):
