@@ -32,7 +32,7 @@ TEXT_KEY = "figure_text_as"
 #: What the figure frames: the map's preset view (or the records, when regional),
 #: all of China, or exactly the records shown.
 FRAMES: dict[str, str] = {
-    "map": "Follow the map (its preset; the records when they sit in one region)",
+    "map": "Follow the map",
     "china": "All China",
     "records": "Fit the records shown",
 }
@@ -71,6 +71,7 @@ def render_downloads(
     ss = st.session_state
     with_user = user is not None
     st.markdown("**Download the selection**")
+    _figure_options()
     row = st.columns(5)
     user_note = " Your own records are included, marked as user data." if with_user else ""
     row[0].download_button(
@@ -103,8 +104,12 @@ def render_downloads(
             mime=_MIMES[fmt], on_click="ignore", key=f"dl_{fmt}", width="stretch",
             help="A captioned map of the current selection for reports"
             + (", 300 dpi." if fmt == "png" else ", as vectors.")
-            + " Set its title, caption, width and frame below.",
+            + " Set its title, caption, width and frame under Figure options.",
         )
+
+
+def _figure_options() -> None:
+    """Title, caption, width, frame and SVG text of the report figure, set before downloading."""
     with st.expander("Figure options: title, caption, width, frame"):
         left, right = st.columns(2)
         left.text_input(
@@ -122,8 +127,9 @@ def render_downloads(
         )
         right.selectbox(
             "Frame", options=list(FRAMES), format_func=FRAMES.__getitem__, key=FRAME_KEY,
-            help="What the figure shows. Following the map, a filter that leaves one "
-            "region (a province, a city) frames that region.",
+            help="What the figure shows. Following the map: the preset view chosen above "
+            "the map; on All China, a filter that leaves one region (a province, a city) "
+            "frames that region.",
         )
         right.radio(
             "SVG text", options=list(TEXT_MODES), format_func=TEXT_MODES.__getitem__,
