@@ -11,10 +11,10 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import cache
-from dashboard.sidebar import render_sidebar
+from dashboard.guard import guarded
+from dashboard.sidebar import atlas_bounds, render_sidebar
 from dashboard.url_sync import apply_url_to_session, write_session_to_url
 from geodata.detail import escape_markdown
-from geodata.filters import filter_bounds
 from geodata.load import DatasetError, problems_summary
 from geodata.userdata import problems_csv_text
 
@@ -50,10 +50,11 @@ except (OSError, ValueError) as exc:
     st.error(f"CMF Atlas could not start: {escape_markdown(str(exc))}")
     st.stop()
 
-bounds = filter_bounds(frame)
+bounds = atlas_bounds(frame)
 # Before the sidebar, so a shared link sets the widgets' starting values.
 apply_url_to_session(bounds, set(frame["id"]))
-render_sidebar(bounds)
+with guarded("the sidebar"):
+    render_sidebar(bounds)
 
 page = st.navigation([
     st.Page("views/map.py", title="Map", icon=":material/map:", default=True),
@@ -63,5 +64,7 @@ page = st.navigation([
     st.Page("views/your_data.py", title="Your data", icon=":material/upload_file:"),
     st.Page("views/about.py", title="About", icon=":material/info:"),
 ])
-page.run()
+# An error in a page is logged and shown as a plain notice, never Streamlit's error box.
+with guarded(f"the {page.title} page"):
+    page.run()
 write_session_to_url(bounds)

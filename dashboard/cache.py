@@ -20,6 +20,7 @@ from geodata.filters import RecordFilter, filter_bounds, filter_records
 from geodata.frame import records_to_frame
 from geodata.layers import ScriptJSON, script_json
 from geodata.load import DATASET_DIR, default_dataset_paths, load_records
+from geodata.places import CHINA_VIEW_BOUNDS
 
 if TYPE_CHECKING:
     import altair as alt
@@ -87,18 +88,40 @@ def basemap_frame() -> gpd.GeoDataFrame:
 
 @st.cache_data(show_spinner="Drawing the figure…", max_entries=24)
 def _figure_bytes(
-    flt: RecordFilter, fmt: str, paths: tuple[str, ...], stamps: tuple[int, ...]
+    flt: RecordFilter, fmt: str, paths: tuple[str, ...], stamps: tuple[int, ...],
+    title: str | None, caption: str | None, width_in: float,
+    bounds: tuple[tuple[float, float], tuple[float, float]], text_as: str,
+    user_points: tuple[tuple[float, float], ...] | None,
 ) -> bytes:
+    import pandas as pd
+
     from geodata.figure import dataset_date, figure_bytes
 
     frame = filter_records(_load_frame(paths, stamps), flt)
-    return figure_bytes(frame, flt, fmt, dpi=300, data_as_of=dataset_date(paths))
+    user = None if user_points is None else pd.DataFrame(list(user_points) or None,
+                                                         columns=["lon", "lat"])
+    return figure_bytes(
+        frame, flt, fmt, dpi=300, data_as_of=dataset_date(paths), title=title,
+        caption=caption, width_in=width_in, bounds=bounds, text_as=text_as, user_frame=user,
+    )
 
 
-def report_figure(flt: RecordFilter, fmt: str) -> bytes:
-    """The report figure of the current selection as PNG (300 dpi), SVG or PDF bytes."""
+def report_figure(
+    flt: RecordFilter, fmt: str, *, title: str | None = None, caption: str | None = None,
+    width_in: float = 7.5,
+    bounds: tuple[tuple[float, float], tuple[float, float]] = CHINA_VIEW_BOUNDS,
+    text_as: str = "text", user_points: tuple[tuple[float, float], ...] | None = None,
+) -> bytes:
+    """The report figure of the current selection as PNG (300 dpi), SVG or PDF bytes.
+
+    Cached on every input: the filter, the title, caption, width and frame,
+    how SVG text is written, and the user's own points (``None`` when their
+    layer is hidden; only positions are drawn, so only they are passed and
+    hashed, never a session's records themselves).
+    """
     paths = dataset_paths()
-    return _figure_bytes(flt, fmt, paths, _stamps(paths))
+    return _figure_bytes(flt, fmt, paths, _stamps(paths), title, caption, width_in, bounds,
+                         text_as, user_points)
 
 
 def _view_chart(

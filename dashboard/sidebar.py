@@ -6,10 +6,22 @@ pages; pages read the resulting filter with :func:`current_filter`.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from dashboard.user_layer import USER_DATASETS_KEY, USER_LAYER_KEY, has_user_records
-from geodata.filters import FilterBounds, RecordFilter, filter_from_controls
+from dashboard.user_layer import (
+    USER_DATASETS_KEY,
+    USER_LAYER_KEY,
+    has_user_records,
+    session_user_frame,
+)
+from geodata.filters import (
+    SEARCH_HELP,
+    FilterBounds,
+    RecordFilter,
+    filter_bounds,
+    filter_from_controls,
+)
 from geodata.schema import DOMAINS, KINDS, PROVINCES
 
 LAYER_KEYS = {kind: f"layer_{kind}" for kind in KINDS}
@@ -39,6 +51,13 @@ PROVINCE_LAYER_OPTIONS: dict[str, str] = {
     "records": "Record count",
     "capital": "Fund capital (RMB bn)",
 }
+#: The geodata.aggregate measure each shading option colours provinces by.
+PROVINCE_LAYER_MEASURES: dict[str, str] = {"records": "records", "capital": "capital_rmb_bn"}
+
+
+def atlas_bounds(frame: pd.DataFrame) -> FilterBounds:
+    """The sliders' extent: the curated records' and this session's own records'."""
+    return filter_bounds(frame, session_user_frame() if has_user_records() else None)
 
 
 def _defaults(bounds: FilterBounds) -> dict[str, object]:
@@ -127,8 +146,9 @@ def render_sidebar(bounds: FilterBounds) -> None:
         )
     sb.slider(
         "Fund size (RMB billion)",
-        min_value=0.0, max_value=bounds.fund_max_bn, step=0.5, key=FUND_KEY,
-        help="Applies to funds only: clusters and demonstration zones are not affected.",
+        min_value=0.0, max_value=bounds.fund_max_bn, step=0.5, key=FUND_KEY, format="%g bn",
+        help="Published fund size, in RMB billion. Applies to funds only: clusters and "
+        "demonstration zones are not affected.",
     )
     sb.checkbox(
         "Keep funds of unknown size", key=UNKNOWN_KEY,
@@ -146,8 +166,8 @@ def render_sidebar(bounds: FilterBounds) -> None:
         help="Shows records in any of the chosen provinces; leave empty for all.",
     )
     sb.text_input(
-        "Name contains", key=SEARCH_KEY, placeholder="e.g. Foshan or 佛山",
-        help="Searches the English and Chinese names (case-insensitive).",
+        "Search", key=SEARCH_KEY, placeholder="Name, city or province: Mianyang, 绵阳",
+        help=SEARCH_HELP,
     )
     sb.button("Reset filters", on_click=reset_filters, args=(bounds,), width="stretch")
     sb.header("Display")

@@ -49,6 +49,8 @@ from geodata.urlstate import (
 )
 
 #: Set once the link has been read, so later runs never overwrite the widgets.
+#: The container of the bad-link notice (its CSS class is st-key-<key>).
+LINK_NOTICE_KEY = "link_notice"
 URL_APPLIED_KEY = "_url_applied"
 #: Notices about the link, shown until the map is changed from what the link opened.
 URL_NOTICES_KEY = "_url_notices"
@@ -205,11 +207,14 @@ def apply_url_to_session(bounds: FilterBounds, known_ids: set[str] | frozenset[s
         _salvage_dropped_link(bounds, known_ids)
     notices = ss.get(URL_NOTICES_KEY)
     if notices:
-        # One box, not one per notice, so a mangled link does not push the map off screen.
-        st.warning(
-            "Part of this link could not be used:\n"
-            + "\n".join(f"- {escape_markdown(n)}" for n in notices)
-        )
+        # One box, not one per notice, so a mangled link does not push the map off screen;
+        # pushed below Streamlit's header, which would otherwise cover its first line.
+        with st.container(key=LINK_NOTICE_KEY):
+            st.html(f"<style>.st-key-{LINK_NOTICE_KEY} {{ margin-top: 1.9rem; }}</style>")
+            st.warning(
+                "Part of this link could not be used:\n"
+                + "\n".join(f"- {escape_markdown(n)}" for n in notices)
+            )
 
 
 def write_session_to_url(bounds: FilterBounds) -> None:

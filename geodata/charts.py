@@ -287,7 +287,11 @@ def _bar_chart(
             ),
             color=alt.Color(
                 "layer:N", scale=_LAYER_SCALE, title="Layer",
-                legend=alt.Legend(orient="top", direction="horizontal", symbolType="square"),
+                # One entry a line: a top legend starts where the bars do, right of the
+                # long category labels, and a horizontal one ran past a half-width
+                # chart's edge at 1366 px ("Demonstrat").
+                legend=alt.Legend(orient="top", direction="vertical", symbolType="square",
+                                  labelLimit=0),
             ),
             order=alt.Order("layer_order:Q"),
             tooltip=[

@@ -19,6 +19,7 @@ from geodata.frame import records_to_frame
 from geodata.importer import ImportPreview, save_user_records
 from geodata.limits import IMPORT_MAX_MB_CEILING, IMPORT_MAX_ROWS_CEILING, PROBLEMS_SHOWN
 from geodata.load import DatasetError, Problem, default_dataset_paths, load_records
+from geodata.places import CHINA_VIEW_BOUNDS, PRESET_VIEWS
 from geodata.quoting import quote_input
 from geodata.readers import RejectedFileError, crs_label, parse_crs, to_wgs84
 from geodata.safe_write import check_target, write_text_atomic
@@ -49,7 +50,10 @@ def _add_filter_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--domain", action="append", choices=sorted(DOMAINS), help="domain (repeatable, any-of)"
     )
-    p.add_argument("--search", default="", help="text in the English or Chinese name")
+    p.add_argument(
+        "--search", default="",
+        help="text in a name, city or province, English or Chinese (as the dashboard's search)",
+    )
     p.add_argument(
         "--province", action="append", choices=list(PROVINCES), metavar="PROVINCE",
         help="province, English name (repeatable, any-of)",
@@ -88,7 +92,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filter_options(fg)
     fg.add_argument("--out", type=Path, required=True, help="output file: .png, .svg or .pdf")
     fg.add_argument("--title", help="figure title (default: China's military-civil fusion …)")
-    fg.add_argument("--width-in", type=float, default=7.5, help="width in inches (default 7.5)")
+    fg.add_argument("--caption", help="caption printed under the map and legend")
+    fg.add_argument(
+        "--view", choices=["auto", *PRESET_VIEWS], default="auto",
+        help="what to frame: a preset view of the dashboard, or 'auto' (default): all of "
+        "China, or the records when they sit in one region (e.g. --province Beijing)",
+    )
+    fg.add_argument(
+        "--text-as", choices=["text", "outlines"], default="text",
+        help="SVG text as text (editable; names fonts with fallbacks) or as outlines "
+        "(looks the same on any machine)",
+    )
+    fg.add_argument("--width-in", type=float, default=7.5,
+                    help="width in inches (default 7.5; 6.3 fits a Word page)")
     fg.add_argument("--dpi", type=float, default=300, help="PNG resolution (default 300)")
     fg.add_argument(
         "--data-as-of", help="date for 'Data as of', YYYY-MM-DD; default: newest dataset file"
@@ -150,15 +166,24 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_figure(args: argparse.Namespace) -> int:
     # Imported here: matplotlib is slow to import and only this command needs it.
-    from geodata.figure import FigureFontError, dataset_date, export_figure, figure_format
+    from geodata.figure import (
+        FigureFontError,
+        dataset_date,
+        export_figure,
+        figure_extent,
+        figure_format,
+    )
 
     figure_format(args.out)  # a bad extension fails before any data is read
     flt = filter_from_args(args)
     paths = args.data or default_dataset_paths()
     selected = filter_records(records_to_frame(load_records(paths)), flt)
+    view = CHINA_VIEW_BOUNDS if args.view == "auto" else PRESET_VIEWS[args.view].bounds
     try:
         out = export_figure(
-            selected, flt, args.out, title=args.title, width_in=args.width_in, dpi=args.dpi,
+            selected, flt, args.out, title=args.title, caption=args.caption,
+            width_in=args.width_in, dpi=args.dpi, text_as=args.text_as,
+            bounds=figure_extent([selected], view),
             data_as_of=args.data_as_of or dataset_date(paths),
         )
     except (FigureFontError, OSError) as exc:

@@ -44,6 +44,32 @@ def _blank(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or v == ""
 
 
+_NUMERIC_DATE = re.compile(r"^\d{1,2}/\d{1,2}/(\d{2}|\d{4})$")
+
+
+def published_date_text(value: Any) -> str | None:
+    """A date exactly as a source printed it, with its format said when it is ambiguous.
+
+    The fund table our sources reproduce prints US-style dates; "09/01/17"
+    alone could be read as 9 January, so the format is stated.
+
+    >>> published_date_text("09/01/17")
+    '09/01/17 (as printed, MM/DD/YY)'
+    >>> published_date_text("04/21/2018")
+    '04/21/2018 (as printed, MM/DD/YYYY)'
+    >>> published_date_text("March 18, 2018")
+    'March 18, 2018'
+    """
+    if _blank(value):
+        return None
+    text = str(value).strip()
+    match = _NUMERIC_DATE.match(text)
+    if not match:
+        return text
+    year = "YY" if len(match.group(1)) == 2 else "YYYY"
+    return f"{text} (as printed, MM/DD/{year})"
+
+
 def record_fields(row: pd.Series) -> list[tuple[str, str]]:
     """(label, text) pairs for every field of the record that has a value."""
     size = row["fund_size_rmb_bn"]
@@ -58,7 +84,7 @@ def record_fields(row: pd.Series) -> list[tuple[str, str]]:
         "lon": f"{row['lon']:.4f}",
         "location_precision": LOCATION_PRECISIONS.get(row["location_precision"]),
         "year": str(row["year"]),
-        "date_as_published": row["date_as_published"],
+        "date_as_published": published_date_text(row["date_as_published"]),
         "fund_size_rmb_bn": (
             None if row["kind"] != "fund"
             else ("Unknown" if _blank(size) else f"RMB {size:,.1f} bn")

@@ -2,7 +2,11 @@
 
 The same functions feed ``python -m geodata list --format ...`` and the
 dashboard's downloads, so a record exported anywhere looks the same.
-CSV cells that a spreadsheet would run as a formula are neutralised.
+CSV cells that a spreadsheet would run as a formula are neutralised; a
+downloaded CSV starts with a byte-order mark so Excel reads it as UTF-8
+(:func:`to_csv_bytes`); the user's own records travel with the curated ones,
+marked in an ``origin`` column (:func:`with_user_records`); and a download's
+name says what it holds (:func:`export_filename`).
 """
 
 from __future__ import annotations
@@ -14,10 +18,19 @@ from typing import Any
 
 import pandas as pd
 
-from geodata.schema import RECORD_COLUMNS
+from geodata.filters import RecordFilter
+from geodata.schema import DOMAINS, KINDS, PROVINCES, RECORD_COLUMNS
 
 #: Properties carried by every GeoJSON feature, in order.
 GEOJSON_PROPERTIES: list[str] = [c for c in RECORD_COLUMNS if c not in ("lat", "lon")]
+#: Column (and GeoJSON property) that says where a row comes from, present when an
+#: export mixes the curated records with the user's own.
+ORIGIN_COLUMN = "origin"
+ORIGIN_CURATED = "curated"
+ORIGIN_USER = "user data (this session)"
+#: Excel reads a CSV as UTF-8 only when it starts with this byte-order mark.
+UTF8_BOM = "\ufeff"
+FILENAME_PREFIX = "cmf-atlas"
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -32,6 +45,29 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def with_user_records(
+    frame: pd.DataFrame, user_frame: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The curated rows, then the user's, with an :data:`ORIGIN_COLUMN` saying which.
+
+    ``user_frame`` ``None`` (the user's layer is hidden or empty) returns
+    ``frame`` unchanged, without the column.
+
+    >>> cur = pd.DataFrame({"id": ["a"]}); mine = pd.DataFrame({"id": ["u1"]})
+    >>> with_user_records(cur, mine)[["id", "origin"]].values.tolist()
+    [['a', 'curated'], ['u1', 'user data (this session)']]
+    """
+    if user_frame is None:
+        return frame
+    parts = [frame.assign(**{ORIGIN_COLUMN: ORIGIN_CURATED}),
+             user_frame.assign(**{ORIGIN_COLUMN: ORIGIN_USER})]
+    return pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+
+
+def _columns(frame: pd.DataFrame) -> list[str]:
+    return RECORD_COLUMNS + ([ORIGIN_COLUMN] if ORIGIN_COLUMN in frame.columns else [])
+
+
 def to_geojson(frame: pd.DataFrame) -> dict[str, Any]:
     """A GeoJSON FeatureCollection (WGS84 points) of the rows in ``frame``.
 
@@ -41,9 +77,11 @@ def to_geojson(frame: pd.DataFrame) -> dict[str, Any]:
     'FeatureCollection'
     """
     features = []
-    for row in frame[RECORD_COLUMNS].itertuples(index=False):
+    columns = _columns(frame)
+    names = [c for c in columns if c not in ("lat", "lon")]
+    for row in frame[columns].itertuples(index=False):
         rec = row._asdict()
-        props = {k: _clean(rec[k]) for k in GEOJSON_PROPERTIES}
+        props = {k: _clean(rec[k]) for k in names}
         features.append(
             {
                 "type": "Feature",
@@ -88,7 +126,7 @@ def _source_text(sources: list[dict[str, Any]]) -> str:
 
 def to_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The flat table written to CSV: lists joined, sources as readable text."""
-    out = frame[RECORD_COLUMNS].copy()
+    out = frame[_columns(frame)].copy()
     out["domains"] = out["domains"].map(lambda ds: ";".join(ds))
     out["sources"] = out["sources"].map(_source_text)
     out = pd.DataFrame(out)
@@ -103,3 +141,82 @@ def to_csv_text(frame: pd.DataFrame) -> str:
     buf = io.StringIO()
     to_csv_frame(frame).to_csv(buf, index=False)
     return buf.getvalue()
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """:func:`to_csv_text` as UTF-8 with a byte-order mark, for a file Excel opens right.
+
+    >>> to_csv_bytes(pd.DataFrame(columns=RECORD_COLUMNS))[:3]
+    b'\\xef\\xbb\\xbf'
+    """
+    return (UTF8_BOM + to_csv_text(frame)).encode("utf-8")
+
+
+def _slug(text: str) -> str:
+    """Lower-case ASCII words joined by hyphens; '' when nothing ASCII is left."""
+    words = "".join(c if c.isascii() and c.isalnum() else " " for c in text.casefold()).split()
+    return "-".join(words)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}".replace(".", "p")
+
+
+def _listed(slugs: list[str], noun: str, most: int = 2) -> str:
+    return "-".join(slugs) if len(slugs) <= most else f"{len(slugs)}-{noun}"
+
+
+def export_filename(
+    flt: RecordFilter, extension: str, *, what: str = "", user_data: bool = False,
+    max_chars: int = 96,
+) -> str:
+    """A download's file name that says what it holds, from the filter.
+
+    Layers (unless all), years, fund sizes, domains, provinces, the search and
+    whether the user's records are in it, each only when it narrows the
+    selection; ASCII only, so it survives every file system and mail client.
+    ``what`` names the kind of file (e.g. ``"map"`` for the report figure).
+
+    >>> export_filename(RecordFilter(kinds=frozenset({"fund"}), year_min=2016,
+    ...                              year_max=2018), "csv")
+    'cmf-atlas-funds-2016-2018.csv'
+    >>> export_filename(RecordFilter(provinces=frozenset({"Beijing"})), "png", what="map")
+    'cmf-atlas-map-beijing.png'
+    >>> export_filename(RecordFilter(), ".geojson", user_data=True)
+    'cmf-atlas-all-records-with-your-data.geojson'
+    """
+    parts = [FILENAME_PREFIX]
+    if what:
+        parts.append(_slug(what))
+    narrowed = []
+    kinds = [k for k in KINDS if k in flt.kinds]
+    if len(kinds) != len(KINDS):
+        narrowed.append("-".join(_slug(KINDS[k].split()[0]) for k in kinds) or "no-layers")
+    if flt.year_min is not None and flt.year_max is not None:
+        narrowed.append(str(flt.year_min) if flt.year_min == flt.year_max
+                        else f"{flt.year_min}-{flt.year_max}")
+    elif flt.year_max is not None:
+        narrowed.append(f"to-{flt.year_max}")
+    elif flt.year_min is not None:
+        narrowed.append(f"from-{flt.year_min}")
+    fs = flt.fund_size
+    if fs.min_bn is not None or fs.max_bn is not None:
+        lo = _number(fs.min_bn or 0)
+        narrowed.append(f"rmb-{lo}-{_number(fs.max_bn)}bn" if fs.max_bn is not None
+                        else f"rmb-{lo}bn-plus")
+    if not fs.include_unknown:
+        narrowed.append("known-size")
+    if flt.domains:
+        narrowed.append(_listed([_slug(d) for d in DOMAINS if d in flt.domains], "domains"))
+    if flt.provinces:
+        narrowed.append(_listed([_slug(p) for p in PROVINCES if p in flt.provinces],
+                                "provinces"))
+    if flt.search.strip():
+        narrowed.append("search" + (f"-{_slug(flt.search)}" if _slug(flt.search) else ""))
+    parts += narrowed or ["all-records"]
+    if user_data:
+        parts.append("with-your-data")
+    stem = "-".join(p for p in parts if p)
+    if len(stem) > max_chars:
+        stem = stem[:max_chars].rstrip("-")
+    return f"{stem}.{extension.lstrip('.').lower()}"

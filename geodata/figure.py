@@ -46,6 +46,7 @@ import functools
 import io
 import math
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -65,7 +66,7 @@ from matplotlib.lines import Line2D
 from matplotlib.offsetbox import AnchoredOffsetbox, DrawingArea, HPacker, TextArea, VPacker
 from matplotlib.patches import Circle, PathPatch, Polygon
 from matplotlib.path import Path as Path_
-from matplotlib.patheffects import Stroke
+from matplotlib.patheffects import Normal, Stroke
 from matplotlib.text import Text
 from matplotlib.textpath import TextToPath
 from matplotlib.transforms import Bbox, ScaledTranslation
@@ -84,8 +85,17 @@ from geodata.style import (
     FUND_UNKNOWN_RADIUS_PX,
     LAYER_COLORS,
     LAYER_STROKES,
+    LEGEND_CLUSTER_TEXT,
+    LEGEND_FUND_UNKNOWN_TEXT,
+    LEGEND_HEADINGS,
+    USER_COLOR,
+    USER_LAYER_LABEL,
+    USER_SIZE_PX,
+    USER_STROKE,
     ZONE_SIZE_PX,
     fund_radius_px,
+    legend_fund_size_label,
+    legend_zone_statuses,
 )
 from geodata.summary import format_rmb_bn, summarize
 
@@ -93,11 +103,16 @@ __all__ = [
     "CHINA_ALBERS",
     "DEFAULT_TITLE",
     "FORMATS",
+    "SVG_FONT_STACK",
+    "TEXT_MODES",
+    "WIDTHS_IN",
     "FigureFontError",
     "dataset_date",
     "export_figure",
     "figure_bytes",
+    "figure_extent",
     "figure_format",
+    "records_bounds",
     "render_figure",
     "save_figure",
     "source_line",
@@ -117,6 +132,31 @@ CJK_FONTS: tuple[str, ...] = (
     "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Noto Sans CJK TC",
     "Noto Sans CJK JP",
 )
+#: The font-family an SVG names for its text: the font it was drawn with first,
+#: then the same design under its other names, then the CJK fonts Windows and
+#: macOS ship, so an SVG opened where Noto Sans CJK is missing still shows
+#: Chinese in a like sans-serif (or choose outlines: :data:`TEXT_MODES`).
+SVG_FONT_STACK = (
+    "'Noto Sans CJK SC', 'Source Han Sans SC', 'Noto Sans SC', 'Microsoft YaHei', "
+    "'PingFang SC', 'Hiragino Sans GB', 'WenQuanYi Micro Hei', sans-serif"
+)
+#: How an SVG carries its text: as text (searchable, editable; named fonts with
+#: fallbacks) or as outlines (looks the same everywhere, not editable as text).
+TEXT_MODES: dict[str, str] = {"text": "Text (editable)", "outlines": "Outlines (same everywhere)"}
+#: Figure widths offered by the dashboard, in inches.
+WIDTHS_IN: dict[float, str] = {
+    7.5: "Report (7.5 in)",
+    6.3: "Word page (6.3 in, A4 or Letter with 1-inch margins)",
+    10.0: "Slide (10 in)",
+}
+#: Smallest span, in degrees, of a frame fitted to records: a single city shows its
+#: surroundings rather than one province blob.
+MIN_SPAN_DEG = 2.5
+#: Width to height (in ground distance) of a frame fitted to records, at least.
+FIT_ASPECT = 1.35
+#: A selection on the All China view whose records span less than this share of
+#: China's extent both ways is framed on its records (:func:`figure_extent`).
+REGIONAL_SHARE = 0.4
 #: Padding around the frame, as a fraction of its width and height.
 FRAME_PAD = 0.015
 #: Publishers named in the source line before "and N more".
@@ -133,6 +173,7 @@ _MUTED = "#555555"
 _COAST = "#6f6f6f"
 _MARGIN_IN = 0.25
 _TITLE_PT, _SUBTITLE_PT, _FOOT_PT, _LEGEND_PT, _PLACE_PT = 12.5, 8.0, 6.5, 6.8, 6.8
+_CAPTION_PT = 7.5
 _LINE_SPACING = 1.3
 # CSS draws the zone diamond as an 18 px box rotated and scaled by 0.75.
 _ZONE_SIDE_PX = ZONE_SIZE_PX * 0.75
@@ -334,7 +375,9 @@ def _layer_count(n: int, kind: str) -> str:
     return f"{n} {label[:-1] if n == 1 and label.endswith('s') else label}"
 
 
-def _subtitle(frame: pd.DataFrame, flt: RecordFilter, outside: int) -> str:
+def _subtitle(
+    frame: pd.DataFrame, flt: RecordFilter, outside: int, user_count: int | None = None
+) -> str:
     desc = describe_filter(flt)
     summary = summarize(frame)
     parts = []
@@ -347,12 +390,109 @@ def _subtitle(frame: pd.DataFrame, flt: RecordFilter, outside: int) -> str:
             extra = f"{format_rmb_bn(summary.fund_capital_rmb_bn)} in {known} of known size"
             text += f" ({extra})" if known else " (none of known size)"
         parts.append(text)
+    if user_count is not None:
+        parts.append(f"{user_count} of your own record{'' if user_count == 1 else 's'} "
+                     "(not curated)")
     selected = ", ".join(parts) if parts else "no layer selected"
     out = f" ({outside} outside the map frame)" if outside else ""
     return f"{desc[:1].upper()}{desc[1:]}. Selected: {selected}{out}."
 
 
 # --------------------------------------------------------------------------- geometry
+
+
+def figure_extent(
+    frames: Iterable[pd.DataFrame],
+    view: Sequence[Sequence[float]] = CHINA_VIEW_BOUNDS,
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """What a report figure frames: the map's view, or the records when they are regional.
+
+    A preset view other than All China is kept as it is: the user chose that
+    region. On All China, records that sit in a small part of the country
+    (a province, a city, one search) are framed on themselves
+    (:func:`records_bounds`), so a Beijing-only figure shows Beijing rather
+    than one dot on a national map; a national selection keeps China.
+
+    >>> beijing = pd.DataFrame({"lon": [116.4], "lat": [39.9]})
+    >>> figure_extent([beijing])
+    ((38.65, 114.2003), (41.15, 118.5997))
+    >>> national = pd.DataFrame({"lon": [87.6, 126.6], "lat": [43.8, 22.5]})
+    >>> figure_extent([national]) == CHINA_VIEW_BOUNDS
+    True
+    """
+    (south, west), (north, east) = (tuple(float(v) for v in corner) for corner in view)
+    (cs, cw), (cn, ce) = CHINA_VIEW_BOUNDS
+    if (south, west, north, east) != (cs, cw, cn, ce):
+        return _landscape(south, west, north, east)
+    fit = records_bounds(frames)
+    (fs, fw), (fn, fe) = fit
+    if fn - fs < REGIONAL_SHARE * (cn - cs) and fe - fw < REGIONAL_SHARE * (ce - cw):
+        return fit
+    return CHINA_VIEW_BOUNDS
+
+
+
+def _landscape(
+    south: float, west: float, north: float, east: float
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The box widened about its centre to at least :data:`FIT_ASPECT` (ground distance).
+
+    A preset framed for a wide screen can be taller than wide in degrees at
+    its latitude; a page figure of it would be a tall, mostly empty map.
+
+    >>> _landscape(30.0, 104.0, 32.0, 105.0)
+    ((30.0, 102.925), (32.0, 106.075))
+    """
+    shrink = math.cos(math.radians((south + north) / 2))
+    lon_span = max(east - west, FIT_ASPECT * (north - south) / shrink)
+    mid = (west + east) / 2
+    return (south, round(mid - lon_span / 2, 4)), (north, round(mid + lon_span / 2, 4))
+
+
+def records_bounds(
+    frames: Iterable[pd.DataFrame], *, pad: float = 0.12, min_span: float = MIN_SPAN_DEG,
+    limit: Sequence[Sequence[float]] = CHINA_VIEW_BOUNDS,
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``((south, west), (north, east))`` framing the points of ``frames``, for a figure.
+
+    Padded by ``pad`` of the span on each side, at least ``min_span`` degrees
+    each way (a single city shows its surroundings), and never beyond
+    ``limit`` (All China): a figure of Beijing's records is framed on
+    Beijing, one of the whole data on China. No points: ``limit``.
+
+    >>> df = pd.DataFrame({"lon": [116.4, 116.5], "lat": [39.9, 40.0]})
+    >>> records_bounds([df])
+    ((38.7, 114.2487), (41.2, 118.6513))
+    """
+    ls, lw, ln, le = _check_bounds(limit)
+    lons = np.concatenate([f["lon"].to_numpy(float) for f in frames if len(f)] or [[]])
+    lats = np.concatenate([f["lat"].to_numpy(float) for f in frames if len(f)] or [[]])
+    keep = np.isfinite(lons) & np.isfinite(lats)
+    lons, lats = lons[keep], lats[keep]
+    if not len(lons):
+        return (ls, lw), (ln, le)
+
+    def side(lo: float, hi: float, span: float, floor: float, ceil: float) -> tuple[float, float]:
+        mid = (lo + hi) / 2
+        a, b = mid - span / 2, mid + span / 2
+        if b - a >= ceil - floor:
+            return floor, ceil
+        shift = max(floor - a, 0.0) - max(b - ceil, 0.0)
+        return round(a + shift, 4), round(b + shift, 4)
+
+    lat_lo, lat_hi = float(lats.min()), float(lats.max())
+    lon_lo, lon_hi = float(lons.min()), float(lons.max())
+    # Landscape, as a page is wide: widen the lesser side (in ground distance) to
+    # between FIT_ASPECT and twice it, width to height.
+    shrink = math.cos(math.radians((lat_lo + lat_hi) / 2))
+    lat_span = max((lat_hi - lat_lo) * (1 + 2 * pad), min_span)
+    lon_span = max((lon_hi - lon_lo) * (1 + 2 * pad), min_span)
+    lon_span = max(lon_span, FIT_ASPECT * lat_span / shrink)
+    lat_span = max(lat_span, lon_span * shrink / (2 * FIT_ASPECT))
+    south, north = side(lat_lo, lat_hi, lat_span, ls, ln)
+    west, east = side(lon_lo, lon_hi, lon_span, lw, le)
+    return (south, west), (north, east)
+
 
 
 @functools.cache
@@ -372,6 +512,8 @@ class _Base(NamedTuple):
     provinces: list[Path_]
     neighbour_borders: list[np.ndarray]
     outline: list[np.ndarray]
+    #: (English name, Chinese name, label x, label y, shape) of each province, projected.
+    province_labels: tuple[tuple[str, str, float, float, Any], ...] = ()
 
 
 def _polygon_paths(geoms: Iterable[Any]) -> list[Path_]:
@@ -419,7 +561,21 @@ def _prepare_basemap(basemap: gpd.GeoDataFrame) -> _Base:
     return _Base(
         coverage, _polygon_paths(neighbours), _polygon_paths(provinces),
         _line_arrays(shapely.line_merge(borders.to_numpy())), _line_arrays([outline]),
+        _province_label_points(projected[projected["role"] == "province"],
+                               lonlat[lonlat["role"] == "province"]),
     )
+
+
+def _province_label_points(
+    projected: gpd.GeoDataFrame, lonlat: gpd.GeoDataFrame
+) -> tuple[tuple[str, str, float, float, Any], ...]:
+    if not {"name_en", "name_zh", "label_lon", "label_lat"} <= set(lonlat.columns):
+        return ()
+    lon = lonlat["label_lon"].fillna(lonlat.geometry.representative_point().x)
+    lat = lonlat["label_lat"].fillna(lonlat.geometry.representative_point().y)
+    x, y = _to_albers().transform(lon.to_numpy(float), lat.to_numpy(float))
+    return tuple(zip(lonlat["name_en"], lonlat["name_zh"], map(float, x), map(float, y),
+                     projected.geometry, strict=True))
 
 
 @functools.cache
@@ -528,6 +684,15 @@ def _draw_records(
     kind = frame["kind"].to_numpy()
     size = frame["fund_size_rmb_bn"].to_numpy(float)
     status = frame["status"].to_numpy()
+    # Small symbols of every layer that share a spot (a city centre) are spread on one
+    # ring together, so a zone's diamond never hides the clusters under it.
+    small = np.isin(kind, [k for k in ("cluster", "zone") if k in kinds])
+    if "fund" in kinds:
+        small |= (kind == "fund") & np.isnan(size)
+    gap = max(2 * _pt(CLUSTER_RADIUS_PX, scale), 2 * _pt(FUND_UNKNOWN_RADIUS_PX, scale),
+              _pt(_ZONE_SIDE_PX, scale) * math.sqrt(2))
+    x, y = x.copy(), y.copy()
+    x[small], y[small] = _dodge(x[small], y[small], gap * data_per_pt)
 
     # Big translucent fund circles go under the small solid symbols, which stay visible.
     if "fund" in kinds:
@@ -541,9 +706,8 @@ def _draw_records(
         )
         unknown = (kind == "fund") & np.isnan(size)
         d = 2 * _pt(FUND_UNKNOWN_RADIUS_PX, scale)
-        ux, uy = _dodge(x[unknown], y[unknown], d * data_per_pt)
         ax.scatter(
-            ux, uy, s=d**2, marker="o",
+            x[unknown], y[unknown], s=d**2, marker="o",
             facecolors=_rgba(LAYER_COLORS["fund"], 0.08), edgecolors=LAYER_STROKES["fund"],
             linewidths=lw, linestyles=_dash(scale), zorder=_Z_RECORDS + 0.1,
             gid="cmf-fund-unknown",
@@ -551,16 +715,15 @@ def _draw_records(
     if "cluster" in kinds:
         sel = kind == "cluster"
         d = 2 * _pt(CLUSTER_RADIUS_PX, scale)
-        cx, cy = _dodge(x[sel], y[sel], d * data_per_pt)
         ax.scatter(
-            cx, cy, s=d**2, marker="o",
+            x[sel], y[sel], s=d**2, marker="o",
             facecolors=_rgba(LAYER_COLORS["cluster"], 0.95), edgecolors="#ffffff",
             linewidths=_pt(1.2, scale), zorder=_Z_RECORDS + 0.2, gid="cmf-cluster",
         )
     if "zone" in kinds:
         sel = kind == "zone"
         side = _pt(_ZONE_SIDE_PX, scale)
-        zx, zy = _dodge(x[sel], y[sel], side * math.sqrt(2) * data_per_pt)
+        zx, zy = x[sel], y[sel]
         zstatus = status[sel]
         for st in ZONE_STATUSES:
             part = zstatus == st
@@ -568,6 +731,15 @@ def _draw_records(
                 zx[part], zy[part], s=side**2, marker="D", zorder=_Z_RECORDS + 0.3,
                 gid=f"cmf-zone-{st}", **_zone_style(st, scale),
             )
+
+
+def _draw_user_records(ax: Any, frame: pd.DataFrame, scale: float, data_per_pt: float) -> None:
+    """The user's records: the web map's black-outlined green triangles, above the rest."""
+    x, y = _to_albers().transform(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
+    side = _pt(USER_SIZE_PX, scale)
+    ux, uy = _dodge(np.asarray(x, float), np.asarray(y, float), side * data_per_pt)
+    ax.scatter(ux, uy, s=side**2, marker="^", facecolors=USER_COLOR, edgecolors=USER_STROKE,
+               linewidths=_pt(1.5, scale), zorder=_Z_RECORDS + 0.5, gid="cmf-user")
 
 
 def _rgba(color: str, alpha: float) -> tuple[float, float, float, float]:
@@ -618,7 +790,7 @@ def _fund_scale_box(scale: float) -> DrawingArea:
     """Nested circles, bottom-aligned, each labelled at its top by a leader line."""
     radii = [_pt(fund_radius_px(s), scale) for s in FUND_LEGEND_SIZES_BN]
     big = max(radii)
-    labels = [f"{s:g} bn" for s in FUND_LEGEND_SIZES_BN]
+    labels = [legend_fund_size_label(s) for s in FUND_LEGEND_SIZES_BN]
     label_w = max(_text_width_pt(t, _LEGEND_PT) for t in labels)
     lw = _pt(1.5, scale)
     gap = 6.0
@@ -638,10 +810,26 @@ def _fund_scale_box(scale: float) -> DrawingArea:
     return box
 
 
-def _legend_columns(kinds: frozenset[str], scale: float) -> list[VPacker]:
-    """One legend column per visible layer, in the web map's order."""
+def _legend_columns(
+    kinds: frozenset[str], scale: float, statuses: Sequence[str], user: bool
+) -> list[VPacker]:
+    """One legend column per visible layer, in the web map's order, in its words.
+
+    ``statuses``: the zone statuses to list (those the records have);
+    ``user``: add the user's own layer, first, as the web legend does.
+    """
     columns: list[VPacker] = []
     sym = max(2 * _pt(CLUSTER_RADIUS_PX, scale), _pt(_ZONE_SIDE_PX, scale) * 1.5) + 2
+    if user:
+        box = _symbol_box(sym)
+        half = _pt(USER_SIZE_PX, scale) / 2
+        c = sym / 2
+        box.add_artist(Polygon(
+            [(c, c + half), (c + half, c - half), (c - half, c - half)], closed=True,
+            facecolor=USER_COLOR, edgecolor=USER_STROKE, linewidth=_pt(1.5, scale),
+        ))
+        columns.append(VPacker(children=[_row(box, USER_LAYER_LABEL)], align="left", pad=0,
+                               sep=3))
     if "cluster" in kinds:
         box = _symbol_box(sym)
         box.add_artist(Circle(
@@ -649,7 +837,7 @@ def _legend_columns(kinds: frozenset[str], scale: float) -> list[VPacker]:
             facecolor=_rgba(LAYER_COLORS["cluster"], 0.95), edgecolor="#ffffff",
             linewidth=_pt(1.2, scale),
         ))
-        rows = [_heading(KINDS["cluster"]), _row(box, "Parks, centres, labs, alliances")]
+        rows = [_heading(LEGEND_HEADINGS["cluster"]), _row(box, LEGEND_CLUSTER_TEXT)]
         columns.append(VPacker(children=rows, align="left", pad=0, sep=3))
     if "fund" in kinds:
         box = _symbol_box(sym)
@@ -658,14 +846,17 @@ def _legend_columns(kinds: frozenset[str], scale: float) -> list[VPacker]:
             facecolor=_rgba(LAYER_COLORS["fund"], 0.08), edgecolor=LAYER_STROKES["fund"],
             linewidth=_pt(1.5, scale), linestyle=_dash(scale),
         ))
-        scale_row = HPacker(children=[_fund_scale_box(scale), _row(box, "Size unknown")],
-                            align="bottom", pad=0, sep=10)
-        rows = [_heading(f"{KINDS['fund']}: circle area ∝ size, RMB"), scale_row]
+        scale_row = HPacker(
+            children=[_fund_scale_box(scale), _row(box, LEGEND_FUND_UNKNOWN_TEXT)],
+            align="bottom", pad=0, sep=10,
+        )
+        rows = [_heading(LEGEND_HEADINGS["fund"]), scale_row]
         columns.append(VPacker(children=rows, align="left", pad=0, sep=3))
-    if "zone" in kinds:
-        rows = [_heading(KINDS["zone"])]
+    if "zone" in kinds and statuses:
+        rows = [_heading(LEGEND_HEADINGS["zone"])]
         half = _pt(_ZONE_SIDE_PX, scale) / math.sqrt(2)
-        for status, label in ZONE_STATUSES.items():
+        for status in statuses:
+            label = ZONE_STATUSES[status]
             box = _symbol_box(sym)
             c = sym / 2
             style = _zone_style(status, scale)
@@ -685,7 +876,8 @@ _LEGEND_COL_SEP, _LEGEND_ROW_SEP = 22.0, 8.0
 
 
 def _legend_pack(
-    kinds: frozenset[str], scale: float, max_width_pt: float
+    kinds: frozenset[str], scale: float, max_width_pt: float, statuses: Sequence[str] = (),
+    user: bool = False,
 ) -> tuple[VPacker | None, float]:
     """The legend, columns side by side, wrapped onto rows to fit ``max_width_pt``.
 
@@ -695,7 +887,7 @@ def _legend_pack(
     scratch = Figure(dpi=72)
     renderer = FigureCanvasAgg(scratch).get_renderer()
     widths, heights = [], []
-    for column in _legend_columns(kinds, scale):
+    for column in _legend_columns(kinds, scale, statuses, user):
         column.set_figure(scratch)
         bbox = column.get_bbox(renderer)
         widths.append(bbox.width)
@@ -710,7 +902,7 @@ def _legend_pack(
             used = 0.0
         used += (_LEGEND_COL_SEP if rows[-1] else 0.0) + width
         rows[-1].append(i)
-    columns = _legend_columns(kinds, scale)
+    columns = _legend_columns(kinds, scale, statuses, user)
     pack = VPacker(
         children=[HPacker(children=[columns[i] for i in row], align="top", pad=0,
                           sep=_LEGEND_COL_SEP) for row in rows],
@@ -841,7 +1033,7 @@ def _marker_boxes(ax: Any, renderer: Any) -> np.ndarray:
     centre_pt = 2.0
     for coll in ax.collections:
         gid = coll.get_gid() or ""
-        if not gid.startswith(("cmf-cluster", "cmf-fund", "cmf-zone")):
+        if not gid.startswith(("cmf-cluster", "cmf-fund", "cmf-zone", "cmf-user")):
             continue
         offsets = coll.get_offsets()
         if len(offsets) == 0:
@@ -870,6 +1062,8 @@ def render_figure(
     data_as_of: dt.date | str | None = None,
     bounds: Sequence[Sequence[float]] = CHINA_VIEW_BOUNDS,
     symbol_scale: float = SYMBOL_SCALE,
+    caption: str | None = None,
+    user_frame: pd.DataFrame | None = None,
 ) -> Figure:
     """Draw the selection as a report figure.
 
@@ -897,6 +1091,13 @@ def render_figure(
         :data:`geodata.places.CHINA_VIEW_BOUNDS`.
     symbol_scale
         Size of symbols relative to the web map's, in points.
+    caption
+        Text printed under the map and legend, above the sources (a figure
+        caption typed by the user); ``None`` or blank for none.
+    user_frame
+        The user's own records shown on the map (same columns as ``frame``):
+        drawn as their own layer with its legend entry, counted apart from
+        the curated records. ``None`` when that layer is hidden.
 
     Returns
     -------
@@ -921,15 +1122,19 @@ def render_figure(
     missing = {"kind", "lon", "lat", "fund_size_rmb_bn", "status", "sources"} - set(frame.columns)
     if missing:
         raise ValueError(f"'frame' lacks column(s) {sorted(missing)}; see records_to_frame()")
+    if user_frame is not None and not {"lon", "lat"} <= set(user_frame.columns):
+        raise ValueError("'user_frame' needs 'lon' and 'lat' columns; see records_to_frame()")
     with matplotlib.rc_context(_rc()):
         return _render(frame, flt, basemap=basemap, title=title, width_in=width_in, dpi=dpi,
-                       data_as_of=data_as_of, bounds=bounds, scale=symbol_scale)
+                       data_as_of=data_as_of, bounds=bounds, scale=symbol_scale,
+                       caption=caption, user_frame=user_frame)
 
 
 def _render(
     frame: pd.DataFrame, flt: RecordFilter, *, basemap: gpd.GeoDataFrame | None,
     title: str | None, width_in: float, dpi: float, data_as_of: dt.date | str | None,
-    bounds: Sequence[Sequence[float]], scale: float,
+    bounds: Sequence[Sequence[float]], scale: float, caption: str | None = None,
+    user_frame: pd.DataFrame | None = None,
 ) -> Figure:
     south, west, north, east = _check_bounds(bounds)
     x0, x1, y0, y1 = _frame_extent(bounds)
@@ -942,21 +1147,30 @@ def _render(
     # Layout in inches, top to bottom: title, subtitle, map, legend, footer.
     text_w_pt = (width_in - 2 * _MARGIN_IN) * 72
     title_lines = _wrap(title or DEFAULT_TITLE, _TITLE_PT, text_w_pt, "bold")
-    sub_lines = _wrap(_subtitle(frame, flt, outside), _SUBTITLE_PT, text_w_pt)
+    user_count = None if user_frame is None else len(user_frame)
+    sub_lines = _wrap(_subtitle(frame, flt, outside, user_count), _SUBTITLE_PT, text_w_pt)
+    caption_lines = [line for para in (caption or "").strip().splitlines()
+                     for line in _wrap(" ".join(para.split()), _CAPTION_PT, text_w_pt)]
     # Credit the sources of the records on the map, not of those outside the frame.
     foot_lines = _wrap(source_line(frame[inside]), _FOOT_PT, text_w_pt)
     foot_lines += _wrap(f"{BOUNDARIES_CREDIT}. {_as_of_text(data_as_of)}.", _FOOT_PT, text_w_pt)
     title_h = len(title_lines) * _TITLE_PT * _LINE_SPACING / 72
     sub_h = len(sub_lines) * _SUBTITLE_PT * _LINE_SPACING / 72
     foot_h = len(foot_lines) * _FOOT_PT * _LINE_SPACING / 72
-    pack, legend_h = _legend_pack(kinds, scale, text_w_pt)
+    # A zone status is listed when a zone on the map has it; no zone, no zone entry.
+    zones = frame.loc[frame["kind"] == "zone", "status"] if "zone" in kinds else frame.iloc[:0]
+    statuses = legend_zone_statuses(zones) if len(zones) else []
+    pack, legend_h = _legend_pack(kinds, scale, text_w_pt, statuses,
+                                  user=user_frame is not None)
+    caption_h = len(caption_lines) * _CAPTION_PT * _LINE_SPACING / 72 if caption_lines else 0.0
     map_w = width_in - 2 * _MARGIN_IN
     map_h = map_w * (y1 - y0) / (x1 - x0)
     top_pad, gap, bottom_pad = 0.2, 0.12, 0.16
     legend_gap = gap if legend_h else 0.0
     map_top = top_pad + title_h + sub_h + gap
     legend_top = map_top + map_h + gap
-    foot_top = legend_top + legend_h + legend_gap
+    caption_top = legend_top + legend_h + legend_gap
+    foot_top = caption_top + caption_h + (gap if caption_h else 0.0)
     height = foot_top + foot_h + bottom_pad
     check_figure_pixels(width_in, height, dpi)
 
@@ -974,6 +1188,9 @@ def _render(
              gid="cmf-subtitle", **{**common, "color": _MUTED})
     fig.text(left, fy(foot_top), "\n".join(foot_lines), size=_FOOT_PT, gid="cmf-footer",
              **{**common, "color": _MUTED})
+    if caption_lines:
+        fig.text(left, fy(caption_top), "\n".join(caption_lines), size=_CAPTION_PT,
+                 gid="cmf-caption", **common)
 
     ax = fig.add_axes((left, fy(map_top + map_h), map_w / width_in, map_h / height))
     ax.set_facecolor(BASE_STYLES["neighbour"]["fillColor"])
@@ -988,6 +1205,8 @@ def _render(
     _draw_basemap(ax, base)
     _draw_place_dots(ax, scale)
     _draw_records(ax, frame, kinds, scale, (x1 - x0) / (map_w * 72))
+    if user_frame is not None:
+        _draw_user_records(ax, user_frame, scale, (x1 - x0) / (map_w * 72))
     if pack is not None:
         legend = AnchoredOffsetbox(
             loc="upper left", child=pack, pad=0, borderpad=0, frameon=False,
@@ -997,9 +1216,48 @@ def _render(
         fig.add_artist(legend)
 
     renderer = canvas.get_renderer()
-    _place_labels(ax, _places_in_view(south, west, north, east), renderer,
-                  _place_dot_boxes(ax, renderer), _marker_boxes(ax, renderer))
+    markers = _marker_boxes(ax, renderer)
+    placed = _place_labels(ax, _places_in_view(south, west, north, east), renderer,
+                           _place_dot_boxes(ax, renderer), markers)
+    (cs, cw), (cn, ce) = CHINA_VIEW_BOUNDS
+    if (north - south) < REGIONAL_SHARE * (cn - cs) or (east - west) < REGIONAL_SHARE * (ce - cw):
+        _label_provinces(ax, base, renderer, [t.get_window_extent(renderer) for t in placed],
+                         markers)
     return fig
+
+
+def _label_provinces(
+    ax: Any, base: _Base, renderer: Any, taken: list[Bbox], markers: np.ndarray
+) -> None:
+    """Name the provinces of a regional view in grey, where no label or symbol is.
+
+    A national map has its outline to orient by; a regional one may show no
+    boundary at all (the Sichuan preset lies inside Sichuan).
+    """
+    frame = ax.get_window_extent(renderer).padded(-4)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    view = shapely.box(x0, y0, x1, y1)
+    for name_en, name_zh, x, y, shape in base.province_labels:
+        # Only a province that fills a fair part of the view: no "HONG KONG" on a dot.
+        part = shape.intersection(view) if shape is not None else None
+        if part is None or part.is_empty or part.area < 0.08 * view.area:
+            continue
+        px, py = ax.transData.transform((x, y))
+        if not frame.contains(px, py):
+            # Its label point is off the map: name it inside the part that shows.
+            point = part.representative_point()
+            x, y = point.x, point.y
+        text = ax.text(x, y, f"{name_en.upper()} {name_zh}", ha="center", va="center",
+                       size=_PLACE_PT, color="#8a8a8a", zorder=_Z_LABELS - 0.5,
+                       gid="cmf-province-label",
+                       path_effects=[Stroke(linewidth=2.2, foreground=_rgba("#ffffff", 0.9)),
+                                     Normal()])
+        box = text.get_window_extent(renderer).padded(2)
+        inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
+        if not inside or _overlaps(box, taken) or _count_inside(markers, box):
+            text.remove()
+            continue
+        taken.append(box)
 
 
 def _draw_basemap(ax: Any, base: _Base) -> None:
@@ -1082,18 +1340,36 @@ def _savefig_kwargs(fmt: str, dpi: float | None) -> dict[str, Any]:
     return kwargs
 
 
-def _write(fig: Figure, fh: Any, fmt: str, dpi: float | None) -> None:
-    with matplotlib.rc_context(_rc()):
-        fig.savefig(fh, **_savefig_kwargs(fmt, dpi))
+_SVG_FONT_FAMILY = re.compile(rb"font-family: ?'[^']*'")
 
 
-def save_figure(fig: Figure, path: Path | str, dpi: float | None = None) -> Path:
+def _write(
+    fig: Figure, fh: Any, fmt: str, dpi: float | None, text_as: str = "text"
+) -> None:
+    """Save ``fig`` to ``fh``; an SVG's text names :data:`SVG_FONT_STACK`, or is outlines."""
+    if text_as not in TEXT_MODES:
+        raise ValueError(f"'text_as' should be one of {list(TEXT_MODES)}, got {text_as!r}")
+    rc = {**_rc(), "svg.fonttype": "path" if text_as == "outlines" else "none"}
+    with matplotlib.rc_context(rc):
+        if fmt != "svg" or text_as == "outlines":
+            fig.savefig(fh, **_savefig_kwargs(fmt, dpi))
+            return
+        buf = io.BytesIO()
+        fig.savefig(buf, **_savefig_kwargs(fmt, dpi))
+    stack = f"font-family: {SVG_FONT_STACK}".encode()
+    fh.write(_SVG_FONT_FAMILY.sub(lambda _: stack, buf.getvalue()))
+
+
+def save_figure(
+    fig: Figure, path: Path | str, dpi: float | None = None, text_as: str = "text"
+) -> Path:
     """Write ``fig`` to ``path`` atomically; the format follows the suffix.
 
     The figure is written to a temporary file beside ``path`` and moved into
     place with :func:`os.replace`, so a failure leaves any earlier file intact
     and no partial one. ``dpi`` defaults to the figure's own (PNG only; SVG
-    and PDF are vectors).
+    and PDF are vectors). ``text_as`` (SVG only): ``"text"`` or ``"outlines"``,
+    see :data:`TEXT_MODES`.
     """
     path = Path(path)
     fmt = figure_format(path)
@@ -1101,7 +1377,7 @@ def save_figure(fig: Figure, path: Path | str, dpi: float | None = None) -> Path
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            _write(fig, fh, fmt, dpi)
+            _write(fig, fh, fmt, dpi, text_as)
             fh.flush()
             os.fsync(fh.fileno())
         umask = os.umask(0)
@@ -1114,26 +1390,32 @@ def save_figure(fig: Figure, path: Path | str, dpi: float | None = None) -> Path
     return path
 
 
-def figure_bytes(frame: pd.DataFrame, flt: RecordFilter, fmt: str, **kwargs: Any) -> bytes:
+def figure_bytes(
+    frame: pd.DataFrame, flt: RecordFilter, fmt: str, *, text_as: str = "text", **kwargs: Any
+) -> bytes:
     """The figure as ``png``, ``svg`` or ``pdf`` bytes, e.g. for a download button.
 
-    Keyword arguments are those of :func:`render_figure`.
+    ``text_as``: how an SVG carries its text (:data:`TEXT_MODES`). Other
+    keyword arguments are those of :func:`render_figure`.
     """
     fmt = figure_format(f"figure.{str(fmt).lower().lstrip('.')}")
     fig = render_figure(frame, flt, **kwargs)
     buf = io.BytesIO()
-    _write(fig, buf, fmt, kwargs.get("dpi"))
+    _write(fig, buf, fmt, kwargs.get("dpi"), text_as)
     return buf.getvalue()
 
 
 def export_figure(
-    frame: pd.DataFrame, flt: RecordFilter, out: Path | str, **kwargs: Any
+    frame: pd.DataFrame, flt: RecordFilter, out: Path | str, *, text_as: str = "text",
+    **kwargs: Any,
 ) -> Path:
     """Render and save the figure to ``out`` (``.png``, ``.svg`` or ``.pdf``).
 
-    The extension is checked before anything is drawn. Keyword arguments are
-    those of :func:`render_figure`.
+    The extension is checked before anything is drawn. ``text_as``: see
+    :func:`figure_bytes`; other keyword arguments are those of :func:`render_figure`.
     """
     figure_format(out)
+    if text_as not in TEXT_MODES:
+        raise ValueError(f"'text_as' should be one of {list(TEXT_MODES)}, got {text_as!r}")
     fig = render_figure(frame, flt, **kwargs)
-    return save_figure(fig, out, dpi=kwargs.get("dpi"))
+    return save_figure(fig, out, dpi=kwargs.get("dpi"), text_as=text_as)

@@ -11,7 +11,10 @@ Semantics
 - ``fund_size``: constrains funds only (clusters and zones pass). Funds of
   unknown size pass when ``fund_size.include_unknown`` is true.
 - ``domains``: any-of; empty means all.
-- ``search``: case-insensitive substring of the English or Chinese name.
+- ``search``: case-insensitive substring of a record's names (English, Chinese,
+  aliases if the data has them), its city or its province, in English or
+  Chinese; a city or province typed in one language also finds the other
+  (:func:`search_matches`), so "Mianyang" and "绵阳" give the same records.
 - ``provinces``: any-of; empty means all.
 
 Example
@@ -28,7 +31,13 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from geodata.schema import DOMAINS, KINDS, PROVINCES
+from geodata.schema import CITIES_ZH, DOMAINS, KINDS, PROVINCES
+
+#: What the name search looks in, for the search box's help text.
+SEARCH_HELP = (
+    "Searches each record's English and Chinese names, its city and its province, in "
+    "either language (case-insensitive): “Mianyang” and “绵阳” find the same records."
+)
 
 
 @dataclass(frozen=True)
@@ -80,13 +89,85 @@ class RecordFilter:
             raise ValueError(f"fund-size minimum {fs.min_bn} exceeds maximum {fs.max_bn}")
 
 
-def _name_matches(frame: pd.DataFrame, text: str) -> pd.Series:
-    needle = " ".join(text.split()).casefold()
+def _place_synonyms() -> dict[str, frozenset[str]]:
+    """Each city and province name, casefolded, -> its names in both languages."""
+    pairs = [*CITIES_ZH.items(), *PROVINCES.items()]
+    groups: dict[str, set[str]] = {}
+    for en, zh in pairs:
+        group = groups.get(en.casefold(), set()) | groups.get(zh, set()) | {en.casefold(), zh}
+        for name in group:
+            groups[name] = group
+    return {name: frozenset(group) for name, group in groups.items()}
+
+
+_SYNONYMS = _place_synonyms()
+_SEARCHED_COLUMNS = ("name_en", "name_zh", "aliases", "city", "province")
+
+
+def _normalise(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def search_terms(text: str) -> frozenset[str]:
+    """The needles a search for ``text`` looks for: itself, and a place's other name.
+
+    >>> sorted(search_terms(" Mianyang "))
+    ['mianyang', '绵阳']
+    >>> sorted(search_terms("shaanxi"))
+    ['shaanxi', '陕西']
+    >>> sorted(search_terms("fund"))
+    ['fund']
+    """
+    needle = _normalise(text)
     if not needle:
+        return frozenset()
+    return _SYNONYMS.get(needle, frozenset({needle}))
+
+
+def _haystack(frame: pd.DataFrame) -> pd.Series:
+    """One casefolded text per record: names, aliases, and city and province in both languages."""
+    parts = []
+    for col in _SEARCHED_COLUMNS:
+        if col not in frame.columns:
+            continue
+        values = frame[col].map(
+            lambda v: " ".join(v) if isinstance(v, (list, tuple)) else ("" if v is None else v)
+        ).fillna("").astype(str)
+        parts.append(values)
+        if col == "city":
+            parts.append(values.map(lambda c: CITIES_ZH.get(c, "")))
+        elif col == "province":
+            parts.append(values.map(lambda p: PROVINCES.get(p, "")))
+    if not parts:
+        return pd.Series("", index=frame.index)
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + "\n" + part
+    return joined.str.casefold()
+
+
+def search_matches(frame: pd.DataFrame, text: str) -> pd.Series:
+    """Which records a search for ``text`` finds (a boolean Series on ``frame``'s index).
+
+    A record matches when any of :func:`search_terms` is a substring of its
+    English or Chinese name, its aliases (a column the data may add), its
+    city or its province, each in English and in Chinese
+    (:data:`geodata.schema.CITIES_ZH`, :data:`geodata.schema.PROVINCES`).
+    Blank text matches everything.
+
+    >>> df = pd.DataFrame({"name_en": ["A lab", "B fund"], "name_zh": ["甲", "乙"],
+    ...                    "city": ["Mianyang", None], "province": ["Sichuan", "Beijing"]})
+    >>> search_matches(df, "绵阳").tolist(), search_matches(df, "北京").tolist()
+    ([True, False], [False, True])
+    """
+    terms = search_terms(text)
+    if not terms:
         return pd.Series(True, index=frame.index)
-    en = frame["name_en"].str.casefold().str.contains(needle, regex=False)
-    zh = frame["name_zh"].str.casefold().str.contains(needle, regex=False)
-    return en | zh
+    hay = _haystack(frame)
+    mask = pd.Series(False, index=frame.index)
+    for term in terms:
+        mask |= hay.str.contains(term, regex=False)
+    return mask
 
 
 def _fund_size_ok(frame: pd.DataFrame, fs: FundSizeRange) -> pd.Series:
@@ -114,10 +195,25 @@ def filter_records(frame: gpd.GeoDataFrame, flt: RecordFilter) -> gpd.GeoDataFra
         wanted = flt.domains
         mask &= frame["domains"].map(lambda ds: not wanted.isdisjoint(ds)).astype(bool)
     if flt.search.strip():
-        mask &= _name_matches(frame, flt.search)
+        mask &= search_matches(frame, flt.search)
     if flt.provinces:
         mask &= frame["province"].isin(flt.provinces)
     return frame.loc[mask]
+
+
+def fund_size_text(min_bn: float | None, max_bn: float | None) -> str:
+    """A fund-size range in words, for subtitles and notices.
+
+    >>> fund_size_text(10, None), fund_size_text(None, 50), fund_size_text(2.5, 50)
+    ('funds of RMB 10 bn or more', 'funds of up to RMB 50 bn', 'funds of RMB 2.5–50 bn')
+    """
+    if min_bn is not None and max_bn is not None:
+        return f"funds of RMB {min_bn:,.4g}–{max_bn:,.4g} bn"
+    if min_bn is not None:
+        return f"funds of RMB {min_bn:,.4g} bn or more"
+    if max_bn is not None:
+        return f"funds of up to RMB {max_bn:,.4g} bn"
+    return "funds of any size"
 
 
 def describe_filter(flt: RecordFilter) -> str:
@@ -125,15 +221,16 @@ def describe_filter(flt: RecordFilter) -> str:
     parts = []
     if set(flt.kinds) != set(KINDS):
         parts.append("layers: " + ", ".join(KINDS[k] for k in KINDS if k in flt.kinds))
-    if flt.year_min is not None or flt.year_max is not None:
-        lo = flt.year_min if flt.year_min is not None else "…"
-        hi = flt.year_max if flt.year_max is not None else "…"
-        parts.append(f"years {lo}–{hi}")
+    if flt.year_min is not None and flt.year_max is not None:
+        parts.append(f"years {flt.year_min}–{flt.year_max}" if flt.year_min != flt.year_max
+                     else f"year {flt.year_min}")
+    elif flt.year_max is not None:
+        parts.append(f"years up to {flt.year_max}")
+    elif flt.year_min is not None:
+        parts.append(f"years from {flt.year_min}")
     fs = flt.fund_size
     if fs.min_bn is not None or fs.max_bn is not None:
-        lo = f"{fs.min_bn:g}" if fs.min_bn is not None else "0"
-        hi = f"{fs.max_bn:g}" if fs.max_bn is not None else "any"
-        parts.append(f"funds RMB {lo}–{hi} bn")
+        parts.append(fund_size_text(fs.min_bn, fs.max_bn))
     if not fs.include_unknown:
         parts.append("funds of unknown size excluded")
     if flt.domains:
@@ -141,7 +238,7 @@ def describe_filter(flt: RecordFilter) -> str:
     if flt.provinces:
         parts.append("provinces: " + ", ".join(sorted(flt.provinces)))
     if flt.search.strip():
-        parts.append(f"name contains “{flt.search.strip()}”")
+        parts.append(f"search “{flt.search.strip()}”")
     return "; ".join(parts) if parts else "all records"
 
 
@@ -154,13 +251,24 @@ class FilterBounds:
     fund_max_bn: float
 
 
-def filter_bounds(frame: pd.DataFrame) -> FilterBounds:
-    """Slider extents for ``frame``: its year span and its largest fund (rounded up)."""
-    if frame.empty:
+def filter_bounds(frame: pd.DataFrame, *more: pd.DataFrame | None) -> FilterBounds:
+    """Slider extents for ``frame`` and ``more``: their year span and largest fund (rounded up).
+
+    ``more`` are further records the filters apply to (the user's own), so a
+    2022 upload is inside the year slider's range.
+
+    >>> a = pd.DataFrame({"year": [2015, 2020], "fund_size_rmb_bn": [None, 3.2]})
+    >>> b = pd.DataFrame({"year": [2022], "fund_size_rmb_bn": [None]})
+    >>> filter_bounds(a, b)
+    FilterBounds(year_min=2015, year_max=2022, fund_max_bn=4.0)
+    """
+    frames = [f for f in (frame, *more) if f is not None and not f.empty]
+    if not frames:
         return FilterBounds(2000, 2030, 1.0)
-    sizes = frame["fund_size_rmb_bn"].dropna()
+    years = pd.concat([f["year"] for f in frames])
+    sizes = pd.concat([f["fund_size_rmb_bn"] for f in frames]).dropna()
     top = float(sizes.max()) if not sizes.empty else 1.0
-    return FilterBounds(int(frame["year"].min()), int(frame["year"].max()), float(-(-top // 1)))
+    return FilterBounds(int(years.min()), int(years.max()), float(-(-top // 1)))
 
 
 def filter_from_controls(

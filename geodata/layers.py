@@ -22,6 +22,7 @@ import functools
 import html
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -50,6 +51,9 @@ from geodata.style import (
     FUND_UNKNOWN_RADIUS_PX,
     LAYER_COLORS,
     LAYER_STROKES,
+    LEGEND_CLUSTER_TEXT,
+    LEGEND_FUND_UNKNOWN_TEXT,
+    LEGEND_HEADINGS,
     USER_COLOR,
     USER_DOM_MAX,
     USER_LAYER_LABEL,
@@ -57,6 +61,8 @@ from geodata.style import (
     USER_STROKE,
     ZONE_SIZE_PX,
     fund_radius_px,
+    legend_fund_size_label,
+    legend_zone_statuses,
 )
 
 BASEMAP_ATTRIBUTION_HTML = (
@@ -274,12 +280,15 @@ def _triangle_svg(size: float) -> str:
 
 
 def legend_html(
-    kinds: frozenset[str] | set[str], scale: float = 1.0, *, user: bool = False
+    kinds: frozenset[str] | set[str], scale: float = 1.0, *, user: bool = False,
+    zone_statuses: Iterable[object] | None = None,
 ) -> str:
     """The categorical legend: one entry per visible layer, zone statuses, fund sizes.
 
     ``user`` adds the entry of the user's own records (first: it is the layer
-    the user just added, and it is not curated data).
+    the user just added, and it is not curated data). ``zone_statuses``: the
+    statuses the records carry (default: all); only those are listed. The
+    wording is :mod:`geodata.style`'s, shared with the report figure.
     """
     e = html.escape
     parts = ['<div class="cmf-legend"><h4>Legend</h4>']
@@ -291,9 +300,10 @@ def legend_html(
         r = CLUSTER_RADIUS_PX * scale
         dot = _svg(f'<circle cx="{d / 2}" cy="{d / 2}" r="{r}" fill="{LAYER_COLORS["cluster"]}" '
                    'stroke="#fff" stroke-width="1.5"/>', d, d)
-        parts.append(f'<div class="row">{dot}{e(KINDS["cluster"])}: parks, centres, labs</div>')
+        parts.append(f'<div class="sub">{e(LEGEND_HEADINGS["cluster"])}</div>')
+        parts.append(f'<div class="row">{dot}{e(LEGEND_CLUSTER_TEXT)}</div>')
     if "fund" in kinds:
-        parts.append(f'<div class="sub">{e(KINDS["fund"])}: area ∝ size (RMB bn)</div>')
+        parts.append(f'<div class="sub">{e(LEGEND_HEADINGS["fund"])}</div>')
         big = fund_radius_px(max(FUND_LEGEND_SIZES_BN), scale)
         w = 2 * big + 4
         circles = []
@@ -304,7 +314,7 @@ def legend_html(
                 f'<circle cx="{w / 2}" cy="{cy:.1f}" r="{r:.1f}" fill="{LAYER_COLORS["fund"]}" '
                 f'fill-opacity="0.35" stroke="{LAYER_STROKES["fund"]}" stroke-width="1"/>'
             )
-        labels = "<br>".join(f"{s:g} bn" for s in FUND_LEGEND_SIZES_BN)
+        labels = "<br>".join(legend_fund_size_label(s) for s in FUND_LEGEND_SIZES_BN)
         parts.append(f'<div class="row">{_svg("".join(circles), w, w)}<div>{labels}</div></div>')
         ur = FUND_UNKNOWN_RADIUS_PX * scale
         unknown = _svg(
@@ -312,11 +322,13 @@ def legend_html(
             f'stroke="{LAYER_STROKES["fund"]}" stroke-width="1.5" stroke-dasharray="3 3"/>',
             d + 2, d + 2,
         )
-        parts.append(f'<div class="row">{unknown}Size unknown</div>')
+        parts.append(f'<div class="row">{unknown}{e(LEGEND_FUND_UNKNOWN_TEXT)}</div>')
     if "zone" in kinds:
-        parts.append(f'<div class="sub">{e(KINDS["zone"])}</div>')
-        for status, text in ZONE_STATUSES.items():
-            parts.append(f'<div class="row">{_diamond_svg(status, d + 2)}{e(text)}</div>')
+        parts.append(f'<div class="sub">{e(LEGEND_HEADINGS["zone"])}</div>')
+        statuses = legend_zone_statuses(ZONE_STATUSES if zone_statuses is None else zone_statuses)
+        for status in statuses:
+            parts.append(f'<div class="row">{_diamond_svg(status, d + 2)}'
+                         f'{e(ZONE_STATUSES[status])}</div>')
     if not kinds and not user:
         parts.append("<div>No layer selected</div>")
     parts.append("</div>")
@@ -341,13 +353,15 @@ def build_base_map(
     height: str = "100%",
     fill_frame: bool = False,
     user_layer: bool = False,
+    zone_statuses: Iterable[object] | None = None,
 ) -> folium.Map:
     """The parts of the map that do not change with the filters.
 
     Basemap, place labels, legend, attribution, optional online tiles, and the
     framing. Records go in :func:`build_record_layers`, so the dashboard can
     swap them (``feature_group_to_add``) without reloading the map.
-    ``user_layer`` adds the user's own records to the legend.
+    ``user_layer`` adds the user's own records to the legend; ``zone_statuses``
+    (those the data has) chooses the zone statuses it lists.
     """
     kinds = frozenset(KINDS) if kinds is None else frozenset(kinds)
     m = OfflineMap(
@@ -361,7 +375,7 @@ def build_base_map(
     MapScript(f"CMF.addBasemap(map, {_js_json(basemap)});", name="CMFBasemap").add_to(m)
     places = [p._asdict() for p in NAMED_PLACES]
     MapScript(f"CMF.addPlaceLabels(map, {_js_json(places)});", name="CMFPlaces").add_to(m)
-    legend = _js_json(legend_html(kinds, scale, user=user_layer))
+    legend = _js_json(legend_html(kinds, scale, user=user_layer, zone_statuses=zone_statuses))
     MapScript(
         "var lg = L.control({position: 'bottomleft'});"
         f"lg.onAdd = function () {{ var d = L.DomUtil.create('div'); d.innerHTML = {legend};"

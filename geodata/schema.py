@@ -191,6 +191,24 @@ PROVINCE_OFFICIAL_NAMES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+#: Cities named in the data, English name -> Chinese name, so a search for either
+#: finds the same records (geodata.filters.search_matches). A test checks that every
+#: city in the curated datasets is listed; add a city here when a record brings one.
+CITIES_ZH: dict[str, str] = {
+    "Beijing": "北京", "Chengdu": "成都", "Foshan": "佛山", "Guangzhou": "广州",
+    "Mianyang": "绵阳", "Nanjing": "南京", "Qingdao": "青岛", "Shanghai": "上海",
+    "Shenzhen": "深圳", "Tianjin": "天津", "Xi'an": "西安", "Wuhan": "武汉",
+    "Changsha": "长沙", "Chongqing": "重庆", "Hangzhou": "杭州", "Harbin": "哈尔滨",
+    "Shenyang": "沈阳", "Dalian": "大连", "Zhuhai": "珠海", "Hefei": "合肥",
+    "Guiyang": "贵阳", "Kunming": "昆明", "Lanzhou": "兰州", "Zhengzhou": "郑州",
+    "Jinan": "济南", "Xiamen": "厦门", "Fuzhou": "福州", "Ningbo": "宁波",
+    "Suzhou": "苏州", "Wuxi": "无锡", "Changchun": "长春", "Taiyuan": "太原",
+    "Shijiazhuang": "石家庄", "Nanchang": "南昌", "Nanning": "南宁", "Haikou": "海口",
+    "Sanya": "三亚", "Urumqi": "乌鲁木齐", "Hohhot": "呼和浩特", "Yinchuan": "银川",
+    "Xining": "西宁", "Lhasa": "拉萨", "Zhuzhou": "株洲", "Xiangtan": "湘潭",
+    "Baotou": "包头", "Yantai": "烟台", "Weihai": "威海", "Huludao": "葫芦岛",
+}
+
 #: Rough extent of China's territory; a point outside it is surely a typo.
 CHINA_BOUNDS = {"lat_min": 17.0, "lat_max": 54.0, "lon_min": 73.0, "lon_max": 136.0}
 

@@ -8,6 +8,9 @@ status in fill (solid, hollow, hatched), so the map survives greyscale print.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+
+from geodata.schema import ZONE_STATUSES
 
 LAYER_COLORS: dict[str, str] = {
     "cluster": "#0072B2",  # blue
@@ -61,3 +64,44 @@ def fund_radius_px(size_rmb_bn: float, scale: float = 1.0) -> float:
     if not size_rmb_bn > 0:
         raise ValueError(f"fund size must be positive, got {size_rmb_bn!r}")
     return scale * FUND_REFERENCE_RADIUS_PX * math.sqrt(size_rmb_bn / FUND_REFERENCE_BN)
+
+
+# --------------------------------------------------------------------------- legend wording
+# One source of legend text for the web map (geodata.layers.legend_html) and the
+# report figure (geodata.figure), so the two never word a symbol differently.
+
+#: The heading of each layer's legend block.
+LEGEND_HEADINGS: dict[str, str] = {
+    "cluster": "Clusters",
+    "fund": "Funds: circle area ∝ size (RMB bn)",
+    "zone": "Demonstration zones",
+}
+#: What the cluster dot stands for.
+LEGEND_CLUSTER_TEXT = "Parks, centres, labs, alliances"
+#: The dashed circle of a fund whose size was never published.
+LEGEND_FUND_UNKNOWN_TEXT = "Size unknown"
+
+
+def legend_fund_size_label(size_rmb_bn: float) -> str:
+    """The label beside a reference circle of the fund-size scale.
+
+    >>> legend_fund_size_label(50.0)
+    '50 bn'
+    """
+    return f"{size_rmb_bn:g} bn"
+
+
+def legend_zone_statuses(present: Iterable[object]) -> list[str]:
+    """The zone statuses a legend lists: those some record has, in vocabulary order.
+
+    A status no record carries (e.g. *Local pilot zone* today) would explain a
+    symbol that appears nowhere, so it is left out; with no zone at all the
+    approved zone's symbol stands for the layer.
+
+    >>> legend_zone_statuses(["approved", "applied_not_approved", None])
+    ['approved', 'applied_not_approved']
+    >>> legend_zone_statuses([])
+    ['approved']
+    """
+    have = set(present)
+    return [s for s in ZONE_STATUSES if s in have] or ["approved"]

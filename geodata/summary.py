@@ -47,3 +47,18 @@ def summarize(frame: pd.DataFrame) -> SelectionSummary:
 def format_rmb_bn(value: float) -> str:
     """RMB billions for display: ``'RMB 362.6 bn'``."""
     return f"RMB {value:,.1f} bn"
+
+
+#: Shown instead of a capital sum when the Funds layer is off: a sum of nothing
+#: shown as "RMB 0.0 bn" would read as "these places have no funds".
+FUNDS_OFF_TEXT = "Funds off"
+
+
+def capital_text(summary: SelectionSummary, funds_shown: bool) -> str:
+    """The fund capital of a selection for a headline, or :data:`FUNDS_OFF_TEXT`.
+
+    >>> s = summarize(pd.DataFrame({"kind": ["zone"], "fund_size_rmb_bn": [None]}))
+    >>> capital_text(s, True), capital_text(s, False)
+    ('RMB 0.0 bn', 'Funds off')
+    """
+    return format_rmb_bn(summary.fund_capital_rmb_bn) if funds_shown else FUNDS_OFF_TEXT

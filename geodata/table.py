@@ -8,9 +8,11 @@ from geodata.schema import CATEGORIES, COLUMN_LABELS, DOMAINS, KINDS, LOCATION_P
 
 _CATEGORY_LABELS = {k: v for cats in CATEGORIES.values() for k, v in cats.items()}
 
+#: The key columns first (name, layer, fund size, year, place), so they are in view
+#: without scrolling sideways at 1366 and 1920 px; the long ones last.
 TABLE_COLUMNS: list[str] = [
-    "name_en", "name_zh", "kind", "category", "city", "province", "year",
-    "fund_size_rmb_bn", "domains", "status", "location_precision", "sources", "id",
+    "name_en", "name_zh", "kind", "fund_size_rmb_bn", "year", "city", "province",
+    "category", "status", "domains", "location_precision", "sources", "id",
 ]
 
 

@@ -13,8 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cache
-from dashboard.sidebar import current_filter
-from geodata.filters import filter_bounds, filter_records
+from dashboard.sidebar import atlas_bounds, current_filter
+from geodata.filters import filter_records
 from geodata.schema import (
     CATEGORIES,
     DOMAINS,
@@ -28,7 +28,7 @@ from geodata.schema import (
 from geodata.summary import format_rmb_bn, summarize
 
 frame = cache.atlas_frame()
-selected = filter_records(frame, current_filter(filter_bounds(frame)))
+selected = filter_records(frame, current_filter(atlas_bounds(frame)))
 everything, shown = summarize(frame), summarize(selected)
 
 

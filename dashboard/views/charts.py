@@ -10,16 +10,16 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cache
-from dashboard.sidebar import current_filter
+from dashboard.sidebar import atlas_bounds, current_filter
 from geodata.charts import CHART_MEASURES
 from geodata.detail import escape_markdown
-from geodata.filters import describe_filter, filter_bounds, filter_records
-from geodata.summary import format_rmb_bn, summarize
+from geodata.filters import describe_filter, filter_records
+from geodata.summary import capital_text, summarize
 
 MEASURE_KEY = "charts_measure"
 
 frame = cache.atlas_frame()
-flt = current_filter(filter_bounds(frame))
+flt = current_filter(atlas_bounds(frame))
 summary = summarize(filter_records(frame, flt))
 
 st.markdown("## Charts")
@@ -33,7 +33,7 @@ measure = st.session_state.get(MEASURE_KEY) or "records"
 cols = st.columns(3)
 cols[0].metric("Records shown", f"{summary.total:,}")
 cols[1].metric(
-    "Fund capital shown", format_rmb_bn(summary.fund_capital_rmb_bn),
+    "Fund capital shown", capital_text(summary, "fund" in flt.kinds),
     help="Sum of the published sizes of the funds shown, in RMB billion.",
 )
 cols[2].metric(

@@ -13,15 +13,16 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cache
-from dashboard.sidebar import current_filter
+from dashboard.sidebar import atlas_bounds, current_filter
 from geodata.aggregate import by_domain
 from geodata.detail import escape_markdown
 from geodata.figure import FigureFontError, FigureSizeError
-from geodata.filters import RecordFilter, describe_filter, filter_bounds, filter_records
+from geodata.filters import RecordFilter, describe_filter, filter_records
 from geodata.schema import DOMAINS, KINDS
-from geodata.summary import SelectionSummary, format_rmb_bn, summarize
+from geodata.summary import SelectionSummary, capital_text, summarize
 
 MODE_KEY = "compare_mode"
+COMPARE_WIDTH_IN = 3.4
 MODES: dict[str, str] = {"year": "Two years (as of)", "domain": "Two domains"}
 SIDE_KEYS: dict[str, tuple[str, str]] = {
     "year": ("compare_year_left", "compare_year_right"),
@@ -29,7 +30,7 @@ SIDE_KEYS: dict[str, tuple[str, str]] = {
 }
 
 frame = cache.atlas_frame()
-bounds = filter_bounds(frame)
+bounds = atlas_bounds(frame)
 flt = current_filter(bounds)
 selected = filter_records(frame, flt)
 
@@ -123,6 +124,7 @@ else:
         note += " The sidebar's domain choice is set aside here."
 st.caption(f"{note} Filters: {escape_markdown(describe_filter(flt))}.")
 
+funds_on = "fund" in flt.kinds
 titles: list[str] = []
 filters: list[RecordFilter] = []
 summaries: list[SelectionSummary] = []
@@ -142,7 +144,7 @@ for i, (col, key) in enumerate(zip(st.columns(2, gap="large"), SIDE_KEYS[mode], 
         records, capital = st.columns(2)
         if i == 0:
             records.metric("Records", f"{summary.total:,}")
-            capital.metric("Fund capital", format_rmb_bn(summary.fund_capital_rmb_bn))
+            capital.metric("Fund capital", capital_text(summary, funds_on))
         else:
             left = summaries[0]
             records.metric(
@@ -150,8 +152,9 @@ for i, (col, key) in enumerate(zip(st.columns(2, gap="large"), SIDE_KEYS[mode], 
                 **_delta(summary.total - left.total, "{:+,}"),
             )
             capital.metric(
-                "Fund capital", format_rmb_bn(summary.fund_capital_rmb_bn),
-                **_delta(summary.fund_capital_rmb_bn - left.fund_capital_rmb_bn, "{:+,.1f} bn"),
+                "Fund capital", capital_text(summary, funds_on),
+                **(_delta(summary.fund_capital_rmb_bn - left.fund_capital_rmb_bn, "{:+,.1f} bn")
+                   if funds_on else {}),
             )
 
 # The maps in a row of their own, so they line up whatever the metrics above them show.
@@ -160,7 +163,10 @@ try:
         st.columns(2, gap="large"), titles, filters, strict=True
     ):
         col.image(
-            cache.figure_png(side_flt, title, width_in=6.0, dpi=150), width="stretch",
+            # Narrow, so the figure's text (sized in points) is large on screen: at
+            # 1366 px a column is about 375 px wide, and 6.8 pt labels show at ~10 px.
+            cache.figure_png(side_flt, title, width_in=COMPARE_WIDTH_IN, dpi=200),
+            width="stretch",
             alt=f"Map of the records shown: {title}",
         )
 except (FigureFontError, FigureSizeError) as exc:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import cache
-from dashboard.map_state import MAP_KEY, handle_map_change
+from dashboard.downloads import render_downloads
+from dashboard.map_state import MAP_KEY, handle_map_change, handle_table_select
 from dashboard.sidebar import (
     AS_OF_MODE_KEY,
     AS_OF_YEAR_KEY,
@@ -16,12 +18,15 @@ from dashboard.sidebar import (
     PLAYING_KEY,
     PRESENT_KEY,
     PROVINCE_LAYER_KEY,
+    PROVINCE_LAYER_MEASURES,
     SELECTED_KEY,
     VIEW_KEY,
     ZOOM_KEY,
+    atlas_bounds,
     current_filter,
     set_widget_values_next_run,
 )
+from dashboard.tables import EMPTY_CELL, RECORD_COLUMN_CONFIG
 from dashboard.user_layer import (
     has_user_records,
     session_user_frame,
@@ -30,13 +35,12 @@ from dashboard.user_layer import (
 )
 from geodata.aggregate import by_province, province_choropleth_geojson
 from geodata.detail import escape_markdown, record_fields, source_markdown
-from geodata.export import to_csv_text, to_geojson_text
-from geodata.filters import describe_filter, filter_bounds, filter_records
+from geodata.filters import describe_filter, filter_records
 from geodata.layers import build_base_map, build_record_layers
 from geodata.places import PRESET_VIEWS
-from geodata.schema import COLUMN_LABELS, KINDS
+from geodata.schema import KINDS
 from geodata.style import USER_LAYER_LABEL
-from geodata.summary import format_rmb_bn, summarize
+from geodata.summary import capital_text, summarize
 from geodata.table import display_table
 
 MAP_HEIGHT_PX = 600
@@ -56,7 +60,7 @@ iframe[title="streamlit_folium.st_folium"] { height: calc(100vh - 245px) !import
 
 ss = st.session_state
 frame = cache.atlas_frame()
-bounds = filter_bounds(frame)
+bounds = atlas_bounds(frame)
 flt = current_filter(bounds)
 selected = filter_records(frame, flt)
 summary = summarize(selected)
@@ -66,6 +70,20 @@ has_user = has_user_records()
 user_all = session_user_frame() if has_user else None
 user_selected, user_layer = session_user_layer(flt) if user_layer_on() else (None, None)
 user_shown = 0 if user_selected is None else len(user_selected)
+
+
+RECORDS_TABLE_KEY = "records_table"
+USER_TABLE_KEY = "user_records_table"
+
+
+def _records_table(records: object, key: str) -> None:
+    """The records as a table; selecting a row selects its record, as a map click does."""
+    ids = list(records["id"])
+    st.dataframe(
+        display_table(records), hide_index=True, width="stretch", key=key,
+        on_select=functools.partial(handle_table_select, key, ids),
+        selection_mode="single-row", column_config=RECORD_COLUMN_CONFIG, placeholder=EMPTY_CELL,
+    )
 
 
 def _exit_presentation() -> None:
@@ -96,7 +114,7 @@ for col, kind in zip(cols, KINDS, strict=False):
 unknown = summary.funds_unknown_size
 cols[3].metric(
     "Fund capital shown",
-    format_rmb_bn(summary.fund_capital_rmb_bn),
+    capital_text(summary, "fund" in flt.kinds),
     help=(
         "Sum of the published sizes of the funds shown, in RMB billion. "
         f"{unknown} fund(s) of unknown size are not included."
@@ -128,9 +146,10 @@ view = ss.get(VIEW_KEY) if ss.get(VIEW_KEY) in PRESET_VIEWS else "china"
 
 choropleth = None
 shading = ss.get(PROVINCE_LAYER_KEY, "off")
-if shading in ("records", "capital"):
+if shading in PROVINCE_LAYER_MEASURES:
     ch = province_choropleth_geojson(
-        cache.basemap_frame(), by_province(selected), shading, palette="Greens"
+        cache.basemap_frame(), by_province(selected), PROVINCE_LAYER_MEASURES[shading],
+        palette="Greens",
     )
     choropleth = {
         "geojson": ch.to_geojson(),
@@ -142,6 +161,10 @@ scale = PRESENT_SCALE if present else 1.0
 base = build_base_map(
     cache.basemap_script(), kinds=flt.kinds, scale=scale, bounds=PRESET_VIEWS[view].bounds,
     fill_frame=present, user_layer=user_selected is not None,
+    # The legend lists only the zone statuses some record has (the data's, not the
+    # filter's, so the map need not reload when a filter changes).
+    zone_statuses=set(frame["status"].dropna())
+    | (set() if user_all is None else set(user_all["status"].dropna())),
 )
 records_layer = build_record_layers(
     selected, kinds=flt.kinds, choropleth=choropleth, user_frame=user_layer
@@ -190,47 +213,15 @@ if selected_id and not present:
 
 if not present:
     st.subheader(f"Records shown ({summary.total})")
-    st.dataframe(
-        display_table(selected),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            COLUMN_LABELS["fund_size_rmb_bn"]: st.column_config.NumberColumn(format="%.1f"),
-            COLUMN_LABELS["year"]: st.column_config.NumberColumn(format="%d"),
-        },
-    )
+    st.caption("Select a row to select its record on the map and show its details.")
+    _records_table(selected, RECORDS_TABLE_KEY)
     if has_user:
         st.subheader(f"Your data shown ({user_shown})")
         if user_selected is None:
             st.caption("The Your data layer is hidden: tick *Your data* in the sidebar.")
         else:
-            st.dataframe(
-                display_table(user_selected), hide_index=True, width="stretch",
-                column_config={
-                    COLUMN_LABELS["fund_size_rmb_bn"]: st.column_config.NumberColumn(format="%.1f"),
-                    COLUMN_LABELS["year"]: st.column_config.NumberColumn(format="%d"),
-                },
-            )
-    st.markdown("**Download the selection**")
-    d = st.columns(5)
-    d[0].download_button(
-        "Data (CSV)", data=lambda: to_csv_text(selected), file_name="cmf-atlas.csv",
-        mime="text/csv", on_click="ignore", key="dl_csv", width="stretch",
-    )
-    d[1].download_button(
-        "Data (GeoJSON)", data=lambda: to_geojson_text(selected),
-        file_name="cmf-atlas.geojson", mime="application/geo+json", on_click="ignore",
-        key="dl_geojson", width="stretch",
-    )
-    for col, fmt, mime in ((d[2], "png", "image/png"), (d[3], "svg", "image/svg+xml"),
-                           (d[4], "pdf", "application/pdf")):
-        col.download_button(
-            f"Figure ({fmt.upper()})", data=lambda fmt=fmt: cache.report_figure(flt, fmt),
-            file_name=f"cmf-atlas.{fmt}", mime=mime, on_click="ignore", key=f"dl_{fmt}",
-            width="stretch",
-            help="A captioned map of the current selection for reports"
-            + (", 300 dpi." if fmt == "png" else ", as vectors."),
-        )
+            _records_table(user_selected, USER_TABLE_KEY)
+    render_downloads(selected, flt, user_selected, view)
 
 if ss.get(PLAYING_KEY) and ss.get(AS_OF_MODE_KEY):
     year = int(ss.get(AS_OF_YEAR_KEY, bounds.year_max))

@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cache
-from dashboard.sidebar import current_filter
+from dashboard.sidebar import atlas_bounds, current_filter
 from geodata.aggregate import search_sources, sources_index
 from geodata.detail import safe_http_url
-from geodata.filters import filter_bounds, filter_records
+from geodata.filters import filter_records
 
 SEARCH_KEY = "sources_search"
 
@@ -28,7 +28,7 @@ def _table(index: pd.DataFrame) -> pd.DataFrame:
 
 
 frame = cache.atlas_frame()
-selected = filter_records(frame, current_filter(filter_bounds(frame)))
+selected = filter_records(frame, current_filter(atlas_bounds(frame)))
 index = sources_index(selected)
 
 st.markdown("## Sources")

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from dashboard import cache
+from dashboard.tables import EMPTY_CELL, RECORD_COLUMN_CONFIG
 from dashboard.user_layer import (
     add_to_session,
     remove_from_session,
     save_from_session,
     session_datasets,
     upload_cap_mb,
-    user_dir,
 )
 from geodata.detail import escape_markdown
 from geodata.frame import records_to_frame
@@ -32,7 +32,7 @@ from geodata.limits import MAX_COLUMNS, PROBLEMS_SHOWN
 from geodata.load import Problem
 from geodata.quoting import quote_input
 from geodata.readers import FORMATS, SAVED_SUFFIXES
-from geodata.schema import COLUMN_LABELS, KINDS
+from geodata.schema import KINDS
 from geodata.style import USER_LAYER_LABEL
 from geodata.table import display_table
 from geodata.userdata import (
@@ -59,6 +59,9 @@ FLASH_KEY = "_user_flash"
 KIND_KEY = "user_kind"
 CRS_KEY = "user_crs"
 MAPPING_COLUMNS = 3
+#: Where "Save to disk" writes, in words: the server's own folder path is never shown
+#: (it tells a user nothing they can use, and tells anyone how the server is laid out).
+SAVE_FOLDER = "the atlas's folder for saved data"
 #: Longer headers are cut in the column-matching labels.
 MAX_LABEL_CHARS = 60
 #: Up to this many file-level errors are shown as a list; more as a table.
@@ -71,10 +74,6 @@ PROBLEM_CONFIG = {
     "Row": st.column_config.TextColumn(width="small"),
     "Field": st.column_config.TextColumn(width="small"),
     "Problem": st.column_config.TextColumn(width="large"),
-}
-TABLE_CONFIG = {
-    COLUMN_LABELS["fund_size_rmb_bn"]: st.column_config.NumberColumn(format="%.1f"),
-    COLUMN_LABELS["year"]: st.column_config.NumberColumn(format="%d"),
 }
 
 ss = st.session_state
@@ -156,11 +155,12 @@ def _save(digest: str, name: str) -> None:
     except OSError as exc:
         _flash(
             "error",
-            f"**{_md(name)}** could not be saved to {_md(user_dir())}: "
-            f"{_md(exc.strerror or exc)}. Nothing was written.",
+            f"**{_md(name)}** could not be saved to {SAVE_FOLDER}: "
+            f"{_md(exc.strerror or type(exc).__name__)}. Nothing was written. Ask whoever "
+            "runs the atlas to check that folder.",
         )
         return
-    _flash("success", f"Saved **{_md(name)}** to {_md(path)}.")
+    _flash("success", f"Saved **{_md(name)}** as **{_md(path.name)}** in {SAVE_FOLDER}.")
 
 
 # ----------------------------------------------------------------- steps
@@ -257,7 +257,8 @@ def _preview(preview: ImportPreview, digest: str, reserved: frozenset[str]) -> N
         st.caption(f"The first {PREVIEW_ROWS:,} are listed; all are added.")
     st.dataframe(
         display_table(records_to_frame(preview.records[:PREVIEW_ROWS])),
-        hide_index=True, width="stretch", column_config=TABLE_CONFIG,
+        hide_index=True, width="stretch", column_config=RECORD_COLUMN_CONFIG,
+        placeholder=EMPTY_CELL,
     )
     if any(d.digest == digest for d in session_datasets()):
         st.info("This file is already on the map: see *Your datasets in this session* below.")
@@ -313,13 +314,13 @@ def _session_list() -> None:
             outside = f" · {len(d.flagged):,} outside China" if d.flagged else ""
             text.markdown(f"**{_md(d.name)}** · {len(d.records):,} record(s){outside}")
             if d.saved_to:
-                text.caption(f"Saved to {_md(d.saved_to)}")
+                text.caption(f"Saved as {_md(Path(d.saved_to).name)} in {SAVE_FOLDER}")
             save.button(
                 "Saved" if d.saved_to else "Save to disk", key=f"user_save_{d.digest[:16]}",
                 on_click=_save, args=(d.digest, d.name), disabled=bool(d.saved_to),
                 width="stretch",
                 help=f"Writes {save_stem(d.name)}.yaml (in the datasets' format) to "
-                f"{user_dir()}; a new name is chosen if that one is taken, never over "
+                f"{SAVE_FOLDER}; a new name is chosen if that one is taken, never over "
                 "another file.",
             )
             remove.button(
@@ -381,4 +382,7 @@ with st.expander("What files work, and what a row needs"):
 if uploaded is not None:
     _import(uploaded, cap)
 _session_list()
-st.caption(f"Saved files go to {_md(user_dir())}.")
+st.caption(
+    f"Saved files go to {SAVE_FOLDER} on the machine that runs it, in the datasets' format; "
+    "upload one here to bring its records back."
+)

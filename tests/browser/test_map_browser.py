@@ -71,7 +71,7 @@ def test_symbols_match_filters_offline(page, sample_app, sample_frame):
     assert wait_for_symbols(page, expected) == expected
 
     # And search by Chinese name.
-    box = sidebar(page).get_by_role("textbox", name="Name contains")
+    box = sidebar(page).get_by_role("textbox", name="Search")
     box.fill("示范区")
     box.press("Enter")
     expected = len(filter_records(

@@ -42,10 +42,10 @@ def test_shared_link_reopens_the_same_map(page, sample_app, sample_frame):
     assert not sb.get_by_role("checkbox", name="Clusters", exact=True).is_checked()
     assert sb.get_by_role("checkbox", name="Funds", exact=True).is_checked()
     assert sb.get_by_role("checkbox", name="Demonstration zones", exact=True).is_checked()
-    assert sb.get_by_role("textbox", name="Name contains").input_value() == "Fund"
+    assert sb.get_by_role("textbox", name="Search").input_value() == "Fund"
     fund_slider = sb.get_by_test_id("stSlider").filter(has_text="Fund size")
     assert fund_slider.get_by_test_id("stSliderThumbValue").all_inner_texts() == [
-        "1.00", "100.00"]
+        "1 bn", "100 bn"]
     assert page.get_by_test_id("stAlert").count() == 0, "a good link shows no notice"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "shared-link.png"))

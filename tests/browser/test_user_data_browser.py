@@ -145,7 +145,7 @@ def test_upload_preview_add_then_map_and_save(page, app, tmp_path, user_dir):
 
     # The sidebar's filters apply to the user's layer; its checkbox hides it.
     sb = sidebar(page)
-    box = sb.get_by_role("textbox", name="Name contains")
+    box = sb.get_by_role("textbox", name="Search")
     box.fill("Wuhan")
     box.press("Enter")
     assert wait_for(lambda: user_symbols(page) == 1), user_symbols(page)
@@ -198,7 +198,7 @@ def test_many_user_records_go_on_one_canvas_and_still_open_popups(page, app, tmp
     page.screenshot(path=str(ARTIFACTS / "map-user-canvas.png"))
 
     # Filters still apply: a name search leaves one triangle, on the canvas.
-    search = sidebar(page).get_by_role("textbox", name="Name contains")
+    search = sidebar(page).get_by_role("textbox", name="Search")
     search.fill("Lone canvas")
     search.press("Enter")
     assert wait_for(lambda: canvas_symbols(page) == {"shown": 1, "canvas": 0})

@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from geodata.filters import FundSizeRange, RecordFilter, filter_records
 from geodata.schema import COLUMN_LABELS, KINDS
-from geodata.summary import format_rmb_bn, summarize
+from geodata.summary import FUNDS_OFF_TEXT, capital_text, summarize
 
 from .conftest import APP
 
@@ -27,7 +27,7 @@ def assert_shows(at: AppTest, frame, flt: RecordFilter) -> None:
     shown = metrics(at)
     for kind, label in KINDS.items():
         assert shown[label] == str(summary.counts[kind])
-    assert shown["Fund capital shown"] == format_rmb_bn(summary.fund_capital_rmb_bn)
+    assert shown["Fund capital shown"] == capital_text(summary, "fund" in flt.kinds)
     assert table_ids(at) == list(expected["id"])
 
 
@@ -40,6 +40,8 @@ def test_layer_toggle(app, sample_frame):
     app.checkbox(key="layer_fund").uncheck().run()
     assert_shows(app, sample_frame, RecordFilter(kinds=frozenset({"cluster", "zone"})))
     assert metrics(app)["Funds"] == "0"
+    # Not "RMB 0.0 bn": with the layer off there is no sum to show.
+    assert metrics(app)["Fund capital shown"] == FUNDS_OFF_TEXT
 
 
 def test_year_range(app, sample_frame):

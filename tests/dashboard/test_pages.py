@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from geodata.aggregate import as_of_year, search_sources, sources_index
 from geodata.filters import RecordFilter, filter_records
 from geodata.schema import DOMAINS, KINDS
-from geodata.summary import format_rmb_bn, summarize
+from geodata.summary import FUNDS_OFF_TEXT, capital_text, format_rmb_bn, summarize
 
 from .conftest import DATA_DIR
 
@@ -59,7 +59,7 @@ def assert_chart_numbers(at: AppTest, frame, flt: RecordFilter) -> None:
     summary = summarize(filter_records(frame, flt))
     shown = metrics(at)
     assert shown["Records shown"] == f"{summary.total:,}"
-    assert shown["Fund capital shown"] == format_rmb_bn(summary.fund_capital_rmb_bn)
+    assert shown["Fund capital shown"] == capital_text(summary, "fund" in flt.kinds)
     assert shown["Funds of unknown size"] == str(summary.funds_unknown_size)
 
 
@@ -73,7 +73,7 @@ def test_charts_follow_the_sidebar_filters(app, sample_frame):
     app.checkbox(key="layer_fund").uncheck().run()
     assert not app.exception
     assert_chart_numbers(app, sample_frame, RecordFilter(kinds=frozenset({"cluster", "zone"})))
-    assert metrics(app)["Fund capital shown"] == format_rmb_bn(0)
+    assert metrics(app)["Fund capital shown"] == FUNDS_OFF_TEXT
 
     app.checkbox(key="layer_fund").check().run()
     app.multiselect(key="domains").set_value(["general"]).run()

@@ -192,7 +192,12 @@ def test_save_to_disk_never_overwrites(page, user_dir):
     page.button(key=f"user_save_{dataset.digest[:16]}").click().run()
     assert not page.exception
     saved = user_dir / "sites-2.yaml"
-    assert escape_markdown(saved) in page.success[0].value
+    assert escape_markdown("sites-2.yaml") in page.success[0].value
+    # The server's folder path is never shown to the user.
+    shown = [e.value for kind in ("success", "caption", "markdown", "error", "info")
+             for e in page.get(kind)]
+    assert not any(str(user_dir) in text or escape_markdown(str(user_dir)) in text
+                   for text in shown)
     assert (user_dir / "sites.yaml").read_text(encoding="utf-8") == "precious"
     records, _ = load_user_records(saved)
     assert [r.id for r in records] == [r.id for r in dataset.records]

@@ -80,12 +80,13 @@ def test_png_is_png_of_requested_width(sample_frame, tmp_path, width_in, dpi):
     assert height > width * 0.6  # map, header, legend and footer all have room
 
 
-def test_svg_keeps_text_as_text(sample_svg):
+def test_svg_keeps_text_as_text(sample_svg, sample_frame):
+    sample_statuses = set(sample_frame["status"].dropna()) & set(ZONE_STATUSES)
     expected = [
         DEFAULT_TITLE,
         "Parks, centres, labs, alliances",
         "Size unknown",
-        *ZONE_STATUSES.values(),
+        *(ZONE_STATUSES[s] for s in sample_statuses),
         *(f"{s:g} bn" for s in FUND_LEGEND_SIZES_BN),
         "Sources: Test Press.",
         "Boundaries: Natural Earth (public domain), de facto view.",
@@ -96,6 +97,9 @@ def test_svg_keeps_text_as_text(sample_svg):
     for text in expected:
         assert text in sample_svg, text
     assert "Noto Sans CJK" in sample_svg
+    # The legend lists only the zone statuses some record has.
+    for status, label in ZONE_STATUSES.items():
+        assert (label in sample_svg) == (status in sample_statuses), label
 
 
 def test_pdf_embeds_truetype_fonts(sample_frame):
@@ -133,7 +137,7 @@ def test_subtitle_states_filters_and_counts(sample_frame):
     (subtitle,) = texts_by_gid(fig, "cmf-subtitle")
     text = subtitle.get_text().replace("\n", " ")
     assert "Funds" in text
-    assert "years 2017–" in text
+    assert "years from 2017" in text
     assert "2 funds" in text
     assert "RMB 200.0 bn in 1 of known size" in text
     assert "cluster" not in text
@@ -164,7 +168,7 @@ def test_dollar_signs_in_text_are_text_not_tex(sample_frame, text):
     data = figure_bytes(sample_frame, RecordFilter(search=text), "svg", title=text)
     svg = html.unescape(data.decode("utf-8"))
     assert f">{text}<" in svg
-    assert f"Name contains “{text}”" in svg
+    assert f"Search “{text}”" in svg
 
 
 def test_source_line_ranks_truncates_and_skips_placeholder():
@@ -394,3 +398,126 @@ def test_declared_data_date_wins_over_file_times(tmp_path, sample_path):
     (tmp_path / "DATA_AS_OF").write_text("soon\n", encoding="utf-8")
     with pytest.raises(ValueError, match="DATA_AS_OF"):
         dataset_date([data])
+
+
+# --------------------------------------------------------------- issue 9: what the user sees
+
+
+def test_svg_names_a_font_stack_with_fallbacks(sample_svg):
+    assert f"font-family: {figmod.SVG_FONT_STACK}" in sample_svg
+    for fallback in ("Microsoft YaHei", "PingFang SC", "Source Han Sans SC", "sans-serif"):
+        assert fallback in figmod.SVG_FONT_STACK
+    # No text element is left naming one font alone.
+    assert "font-family: 'Noto Sans CJK SC'\"" not in sample_svg
+
+
+def test_svg_text_as_outlines_has_no_text_and_needs_no_font(sample_frame):
+    svg = figure_bytes(sample_frame, RecordFilter(), "svg", text_as="outlines", **FAST).decode()
+    assert "<text" not in svg
+    assert "font-family" not in svg
+    assert svg.count("<path") > 100
+    with pytest.raises(ValueError, match="text_as"):
+        figure_bytes(sample_frame, RecordFilter(), "svg", text_as="bitmap", **FAST)
+
+
+def test_caption_is_printed_under_the_map(sample_frame):
+    caption = "Figure 3. Funds by size; 绵阳 included. " * 4
+    fig = render_figure(sample_frame, RecordFilter(), caption=caption, **FAST)
+    (text,) = texts_by_gid(fig, "cmf-caption")
+    assert " ".join(text.get_text().split()) == " ".join(caption.split())
+    (footer,) = texts_by_gid(fig, "cmf-footer")
+    # Below the map and above the sources line.
+    assert text.get_position()[1] > footer.get_position()[1]
+    assert text.get_position()[1] < map_axes(fig).get_position().y0
+    assert not texts_by_gid(render_figure(sample_frame, RecordFilter(), caption="  ", **FAST),
+                            "cmf-caption")
+
+
+def test_word_width_figure_is_6_3_inches(sample_frame):
+    data = figure_bytes(sample_frame, RecordFilter(), "png", width_in=6.3, dpi=100,
+                        data_as_of=AS_OF)
+    assert Image.open(io.BytesIO(data)).size[0] == 630
+    assert 6.3 in figmod.WIDTHS_IN
+
+
+def test_user_records_are_drawn_with_their_legend_entry(sample_frame):
+    mine = sample_frame.iloc[:3].assign(lon=[100.0, 101.0, 102.0], lat=[30.0, 31.0, 32.0])
+    fig = render_figure(sample_frame, RecordFilter(), user_frame=mine, **FAST)
+    assert len(markers(fig, "cmf-user")) == 3
+    svg = html.unescape(figure_bytes(sample_frame, RecordFilter(), "svg", user_frame=mine,
+                                     **FAST).decode())
+    assert figmod.USER_LAYER_LABEL in svg
+    assert "3 of your own records (not curated)" in svg
+    plain = html.unescape(figure_bytes(sample_frame, RecordFilter(), "svg", **FAST).decode())
+    assert figmod.USER_LAYER_LABEL not in plain
+
+
+def test_a_beijing_only_figure_is_framed_on_beijing(sample_frame):
+    flt = RecordFilter(provinces=frozenset({"Beijing"}))
+    beijing = filter_records(sample_frame, flt)
+    (south, west), (north, east) = figmod.figure_extent([beijing])
+    assert south <= beijing["lat"].min()
+    assert beijing["lat"].max() <= north
+    assert west <= beijing["lon"].min()
+    assert beijing["lon"].max() <= east
+    assert north - south < 6
+    assert east - west < 8
+    # A regional preset is kept; the whole data keeps China.
+    sichuan = ((30.25, 103.55), (31.85, 105.15))
+    (s1, w1), (n1, e1) = figmod.figure_extent([beijing], sichuan)
+    assert (s1, n1) == (30.25, 31.85)
+    assert w1 < 103.55
+    assert e1 > 105.15  # widened to a landscape page, not cut
+    assert figmod.figure_extent([sample_frame]) == figmod.CHINA_VIEW_BOUNDS
+    fig = render_figure(beijing, flt, bounds=figmod.figure_extent([beijing]), **FAST)
+    labels = [t.get_text() for t in texts_by_gid(fig, "cmf-place-label")]
+    assert "Beijing 北京" in labels
+    assert not any(label.startswith("Shanghai") for label in labels)
+
+
+def test_records_bounds_is_landscape_and_inside_china():
+    one = pd.DataFrame({"lon": [116.4], "lat": [39.9]})
+    (south, west), (north, east) = figmod.records_bounds([one])
+    ground_w = (east - west) * np.cos(np.radians((south + north) / 2))
+    assert ground_w >= (north - south) * figmod.FIT_ASPECT * 0.999
+    edge = pd.DataFrame({"lon": [134.5], "lat": [53.5]})
+    (s2, w2), (n2, e2) = figmod.records_bounds([edge])
+    (cs, cw), (cn, ce) = figmod.CHINA_VIEW_BOUNDS
+    assert cs <= s2 < n2 <= cn
+    assert cw <= w2 < e2 <= ce
+    assert figmod.records_bounds([one.iloc[:0]]) == figmod.CHINA_VIEW_BOUNDS
+
+
+def test_records_at_one_spot_are_all_visible_across_layers(sample_frame):
+    spot = sample_frame[sample_frame["kind"].isin(["cluster", "zone"])].iloc[:3].assign(
+        lon=104.68, lat=31.47)
+    fig = render_figure(spot, RecordFilter(), **FAST)
+    points = np.vstack([markers(fig, gid) for gid in ("cmf-cluster", *(
+        f"cmf-zone-{s}" for s in ZONE_STATUSES)) if len(markers(fig, gid))])
+    assert len(points) == 3
+    assert len({tuple(np.round(p, 0)) for p in points}) == 3
+
+
+def test_cli_figure_caption_view_and_outlines(capsys, tmp_path, sample_path):
+    out = tmp_path / "bj.svg"
+    code = main(["figure", "--data", str(sample_path), "--province", "Beijing", "--out",
+                 str(out), "--caption", "Figure 2. Beijing.", "--text-as", "outlines",
+                 "--width-in", "6.3", "--data-as-of", AS_OF])
+    assert code == 0, capsys.readouterr().err
+    svg = out.read_text(encoding="utf-8")
+    assert "<text" not in svg
+    assert 'width="453.6pt"' in svg  # 6.3 in
+    out2 = tmp_path / "prd.svg"
+    assert main(["figure", "--data", str(sample_path), "--view", "prd", "--out", str(out2),
+                 "--caption", "Figure 4. 珠三角.", "--data-as-of", AS_OF]) == 0
+    assert "Figure 4. 珠三角." in html.unescape(out2.read_text(encoding="utf-8"))
+
+
+def test_a_regional_figure_names_its_provinces(sample_frame):
+    sichuan = ((30.25, 103.55), (31.85, 105.15))
+    fig = render_figure(sample_frame, RecordFilter(), bounds=figmod.figure_extent(
+        [sample_frame], sichuan), **FAST)
+    names = [t.get_text() for t in texts_by_gid(fig, "cmf-province-label")]
+    assert any(n.startswith("SICHUAN") for n in names), names
+    national = render_figure(sample_frame, RecordFilter(), **FAST)
+    assert not texts_by_gid(national, "cmf-province-label")

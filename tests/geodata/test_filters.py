@@ -97,7 +97,7 @@ def test_describe_filter_states_each_choice():
     text = describe_filter(RecordFilter(
         kinds=frozenset({"fund"}), year_min=2017, fund_size=FundSizeRange(1, 50, False),
         domains=frozenset({"ai"}), search="Xi'an"))
-    for part in ("layers: Funds", "years 2017–…", "funds RMB 1–50 bn",
+    for part in ("layers: Funds", "years from 2017", "funds of RMB 1–50 bn",
                  "unknown size excluded", "Artificial intelligence", "Xi'an"):
         assert part in text
 
