@@ -157,18 +157,92 @@ window.CMF = (function () {
     return d;
   }
 
+  /* Curated records go into one Leaflet.markercluster group per record layer set,
+   * so records on one spot become a count badge; a click on the badge spiderfies it
+   * in place (never a zoom), so every record is at most two clicks away. */
+  function clusterGroup(target) {
+    if (target.cmfCluster) { return target.cmfCluster; }
+    var r = S.stack_radius * S.scale;
+    var mcg = L.markerClusterGroup({
+      maxClusterRadius: r, zoomToBoundsOnClick: false, spiderfyOnMaxZoom: false,
+      showCoverageOnHover: false, removeOutsideVisibleBounds: false, animate: false,
+      spiderfyDistanceMultiplier: 1.4 * S.scale,
+      spiderLegPolylineOptions: {weight: 1.5, color: "#333", opacity: 0.7},
+      iconCreateFunction: function (cluster) {
+        var n = cluster.getChildCount(), size = Math.round((n < 10 ? 26 : 30) * S.scale);
+        return L.divIcon({
+          className: "cmf-stack", iconSize: [size, size],
+          html: "<div class=\"cmf-stack-badge\" title=\"" + n +
+            " records here: click to show them all\"><span>" + n + "</span></div>"
+        });
+      }
+    });
+    mcg.on("clusterclick", function (e) { e.layer.spiderfy(); });
+    target.cmfCluster = mcg;
+    recordGroups.push(mcg);
+    if (recordGroups.length > 6) { recordGroups.shift(); }
+    target.addLayer(mcg);
+    return mcg;
+  }
+
+  function bindRecord(feature, lyr, user) {
+    lyr.bindTooltip(function () { return tooltip(feature.properties, user); },
+                    {direction: "top", opacity: 0.95});
+    // autoPan off: a click never moves the map; fitPopup keeps the popup inside instead.
+    lyr.bindPopup(function () { return popup(feature.properties, user); },
+                  {maxWidth: 380, minWidth: 240, autoPan: false, className: "cmf-popup-wrap"});
+  }
+
   function addRecords(map, data, user, pointToLayer) {
     var layer = L.geoJSON(data, {
       pointToLayer: pointToLayer || (user ? userSymbol : symbol),
-      onEachFeature: function (feature, lyr) {
-        lyr.bindTooltip(function () { return tooltip(feature.properties, user); },
-                        {direction: "top", opacity: 0.95});
-        lyr.bindPopup(function () { return popup(feature.properties, user); },
-                      {maxWidth: 380, minWidth: 260});
+      onEachFeature: function (feature, lyr) { bindRecord(feature, lyr, user); }
+    });
+    if (user) {
+      layer.addTo(map);
+      return layer;
+    }
+    clusterGroup(map).addLayers(layer.getLayers());
+    return layer;
+  }
+
+  // The marker-cluster groups made so far (the last few): searched by shownRecords().
+  var recordGroups = [];
+
+  /* Ids of the curated records on the map now, stacked or not: for tests. */
+  function shownRecords() {
+    var ids = [];
+    recordGroups.forEach(function (g) {
+      if (g._map) {
+        g.eachLayer(function (l) { ids.push(l.feature.properties.id); });
       }
     });
-    layer.addTo(map);
-    return layer;
+    return ids;
+  }
+
+  function findRecord(id) {
+    var hit = null;
+    recordGroups.forEach(function (g) {
+      if (g._map) {
+        g.eachLayer(function (l) { if (l.feature.properties.id === id) { hit = l; } });
+      }
+    });
+    userLayers.forEach(function (g) {
+      if (g._map && !g.cmfCanvas) {
+        g.eachLayer(function (l) { if (l.feature.properties.id === id) { hit = l; } });
+      }
+    });
+    return hit;
+  }
+
+  /* Where a record can be clicked now: its own symbol, or the badge it is stacked in. */
+  function recordTarget(id) {
+    var lyr = findRecord(id);
+    if (!lyr) { return null; }
+    var g = lyr.__parent ? lyr.__parent._group : null;
+    var vis = g ? g.getVisibleParent(lyr) : lyr;
+    return {stacked: !!(vis && vis !== lyr), element: vis && (vis.getElement ? vis.getElement() : vis._path),
+            record: lyr.getElement ? lyr.getElement() : lyr._path};
   }
 
   // The user layers made so far (the last few): counted by userSymbols().
@@ -198,17 +272,38 @@ window.CMF = (function () {
     return out;
   }
 
+  function baseStyle(f, tiles) {
+    var st = f.properties.role === "province" ? S.base.province : S.base.neighbour;
+    return tiles ? L.extend({}, st, {fillOpacity: 0}) : st;
+  }
+
+  /* The offline basemap is an opaque fill; when the user switches on an online tile
+   * layer its fill goes transparent (the boundary lines stay), so the tiles show. */
   function addBasemap(map, data) {
     if (!map.getPane("cmf-base")) {
       map.createPane("cmf-base");
       map.getPane("cmf-base").style.zIndex = 250;
     }
-    return L.geoJSON(data, {
+    var base = L.geoJSON(data, {
       pane: "cmf-base", interactive: false,
-      style: function (f) {
-        return f.properties.role === "province" ? S.base.province : S.base.neighbour;
-      }
+      style: function (f) { return baseStyle(f, false); }
     }).addTo(map);
+    function tilesOn() {
+      var on = false;
+      map.eachLayer(function (l) { if (l instanceof L.TileLayer) { on = true; } });
+      return on;
+    }
+    function restyle(e) {
+      if (!(e.layer instanceof L.TileLayer)) { return; }
+      // layerremove fires before the layer leaves map._layers: look again next tick.
+      setTimeout(function () {
+        var on = tilesOn();
+        base.setStyle(function (f) { return baseStyle(f, on); });
+        map.getContainer().classList.toggle("cmf-tiles-on", on);
+      }, 0);
+    }
+    map.on("layeradd layerremove", restyle);
+    return base;
   }
 
   function addChoropleth(target, spec) {
@@ -270,15 +365,151 @@ window.CMF = (function () {
     map.whenReady(update);
   }
 
-  function prepareMap(map) {
-    if (!map.getPane("cmf-choro")) {
-      map.createPane("cmf-choro");
-      map.getPane("cmf-choro").style.zIndex = 300;
+  /* ---- The view: fitted in the browser to the map's real size, kept by the browser. ----
+   * Python sends a view request (an id, a preset's bounds, and a centre and zoom when a
+   * link pins one) with the record layers; the map applies a request once, when its id
+   * is new. Filters, layers and selection therefore never move the view, and a preset
+   * is fitted with fractional zoom to whatever size the map has. */
+  var view = {map: null, request: null, applied: null, auto: true, fitting: 0, writer: null};
+
+  function fitRequest(map, req, animate) {
+    view.fitting += 1;
+    view.auto = true;
+    var pad = S.view.padding;
+    map.fitBounds(req.bounds, {paddingTopLeft: pad.top_left, paddingBottomRight: pad.bottom_right,
+                               animate: !!animate});
+    setTimeout(function () { view.fitting = Math.max(0, view.fitting - 1); }, animate ? 600 : 0);
+  }
+
+  function applyRequest(map, req, animate) {
+    view.request = req;
+    view.applied = req.id;
+    if (req.center && req.zoom !== null && req.zoom !== undefined) {
+      view.fitting += 1;
+      view.auto = false;
+      map.setView(req.center, req.zoom, {animate: false});
+      setTimeout(function () { view.fitting = Math.max(0, view.fitting - 1); }, 0);
+    } else {
+      fitRequest(map, req, animate);
     }
+  }
+
+  function requestView(group, req) {
+    function apply() {
+      var map = group._map;
+      if (!map || view.applied === req.id) { return; }
+      applyRequest(map, req, view.applied !== null);
+    }
+    if (group._map) { apply(); } else { group.once("add", apply); }
+  }
+
+  /* The map never shows past the drawn neighbourhood: pan inside it, and zoom out no
+   * further than the zoom at which the view still fits inside it. */
+  function limitView(map) {
+    var b = L.latLngBounds(S.view.max_bounds);
+    map.setMinZoom(Math.max(S.view.min_zoom, map.getBoundsZoom(b, true)));
+  }
+
+  function parentWindow() {
+    try {
+      var w = window.parent;
+      return (w && w !== window && w.location.href) ? w : null;
+    } catch (e) { return null; }  // not same-origin (e.g. a saved HTML file): no URL sync
+  }
+
+  /* lat/lon/zoom in the page's URL follow the map once the user moves it (debounced, one
+   * history entry per settled view, so Back/Forward walk through the views); a fitted
+   * preset writes none, so an untouched map keeps a clean link. */
+  function writeUrl(map) {
+    var w = parentWindow();
+    if (!w) { return; }
+    var url = new w.URL(w.location.href), p = url.searchParams, c = map.getCenter();
+    var before = url.search;
+    if (view.auto) {
+      p.delete("lat"); p.delete("lon"); p.delete("zoom");
+    } else {
+      var lon = ((c.lng + 180) % 360 + 360) % 360 - 180;
+      p.set("lat", c.lat.toFixed(4)); p.set("lon", lon.toFixed(4));
+      p.set("zoom", String(Math.round(map.getZoom() * 100) / 100));
+    }
+    if (url.search === before) { return; }
+    w.history[view.auto ? "replaceState" : "pushState"](w.history.state, "", url.toString());
+  }
+
+  function restoreFromUrl(map) {
+    var w = parentWindow();
+    if (!w) { return; }
+    var p = new w.URL(w.location.href).searchParams;
+    var lat = parseFloat(p.get("lat")), lon = parseFloat(p.get("lon")), z = parseFloat(p.get("zoom"));
+    if (isFinite(lat) && isFinite(lon) && isFinite(z)) {
+      view.fitting += 1;
+      view.auto = false;
+      map.setView([lat, lon], z, {animate: false});
+      setTimeout(function () { view.fitting = Math.max(0, view.fitting - 1); }, 0);
+    } else if (view.request) {
+      fitRequest(map, view.request, false);
+    }
+  }
+
+  /* ---- Popups: inside the map, whatever the symbol's place; the map does not move. ---- */
+  function fitPopup(map, popup) {
+    var size = map.getSize(), margin = 8;
+    var anchor = map.latLngToContainerPoint(popup.getLatLng());
+    var maxW = Math.max(160, Math.min(380, size.x - 2 * margin));
+    popup.options.maxWidth = maxW;
+    popup.options.minWidth = Math.min(240, maxW);
+    popup.options.offset = L.point(0, 7);
+    var above = anchor.y - 2 * margin - 20, below = size.y - anchor.y - 2 * margin - 12;
+    var flip = above < 180 && below > above;
+    popup.options.maxHeight = Math.max(90, Math.min(flip ? below : above, size.y * 0.75));
+    popup.update();
+    var el = popup.getElement();
+    if (!el) { return; }
+    var w = el.offsetWidth, h = el.offsetHeight, dx = 0;
+    if (anchor.x - w / 2 < margin) { dx = margin - (anchor.x - w / 2); }
+    if (anchor.x + w / 2 > size.x - margin) { dx = size.x - margin - (anchor.x + w / 2); }
+    el.classList.toggle("cmf-popup-below", flip);
+    el.classList.toggle("cmf-popup-shifted", dx !== 0);
+    popup.options.offset = L.point(dx, flip ? h + 12 : 7);
+    popup.update();
+  }
+
+  /* ---- The selected record: a ring drawn in the map (not the browser's focus box). ---- */
+  var halo = {layer: null, id: null};
+
+  function markSelected(map, id) {
+    var lyr = id ? findRecord(id) : null;
+    var latlng = lyr ? lyr.getLatLng() : null;
+    if (halo.layer && (!latlng || halo.id !== id || !halo.layer.getLatLng().equals(latlng))) {
+      map.removeLayer(halo.layer);
+      halo.layer = null;
+    }
+    halo.id = id;
+    if (!latlng || halo.layer) { return; }
+    var r = (lyr.getRadius ? lyr.getRadius() : S.zone_size * S.scale / 2) + 6 * S.scale;
+    halo.layer = L.circleMarker(latlng, {
+      pane: "cmf-halo", interactive: false, radius: r, color: S.halo.color, weight: 3 * S.scale,
+      opacity: 1, fill: false, className: "cmf-halo"
+    }).addTo(map);
+  }
+
+  function selectedInUrl() {
+    var w = parentWindow();
+    return w ? new w.URL(w.location.href).searchParams.get("id") : null;
+  }
+
+  function prepareMap(map) {
+    [["cmf-choro", 300], ["cmf-halo", 640]].forEach(function (pz) {
+      if (!map.getPane(pz[0])) {
+        map.createPane(pz[0]);
+        map.getPane(pz[0]).style.zIndex = pz[1];
+      }
+    });
+    map.getPane("cmf-halo").style.pointerEvents = "none";
+    view.map = map;
     // Leaflet's keyboard handler focuses the map on mousedown and restores only this
     // frame's scroll; in an iframe that is partly off-screen the *page* scrolls, the
     // mouseup lands elsewhere and the click on a symbol is lost. Focus without scrolling.
-    setTimeout(function () { map.invalidateSize(); }, 50);
     if (map.keyboard && map.keyboard.enabled()) {
       map.keyboard.disable();  // unbinds the original handler before we replace it
       map.keyboard._onMouseDown = function () {
@@ -287,6 +518,83 @@ window.CMF = (function () {
       };
       map.keyboard.enable();
     }
+    map.setMaxBounds(S.view.max_bounds);
+    map.options.maxBoundsViscosity = 1.0;
+    limitView(map);
+    fitRequest(map, {bounds: S.view.home}, false);
+    map.on("resize", function () {
+      limitView(map);
+      // A fitted view stays fitted when the frame changes size (presentation mode).
+      if (view.auto && view.request) { fitRequest(map, view.request, false); }
+    });
+    setTimeout(function () { map.invalidateSize(); }, 50);
+    map.on("movestart zoomstart", function () { if (!view.fitting) { view.auto = false; } });
+    map.on("moveend", function () {
+      clearTimeout(view.writer);
+      view.writer = setTimeout(function () { writeUrl(map); }, S.view.url_delay_ms);
+    });
+    map.on("popupopen", function (e) { fitPopup(map, e.popup); });
+    var w = parentWindow();
+    if (w) {
+      var onPop = function () { try { restoreFromUrl(map); } catch (err) { /* frame gone */ } };
+      w.addEventListener("popstate", onPop);
+      window.addEventListener("pagehide", function () { w.removeEventListener("popstate", onPop); });
+      // The selection lives in the page's URL (id=...): the ring follows it, including
+      // a record opened from a link, a Close in the detail panel and a filter change.
+      setInterval(function () { markSelected(map, selectedInUrl()); }, 400);
+    }
+  }
+
+  /* Record clicks reach the map through the layers' event parents: ring at once. */
+  function watchClicks(group) {
+    group.on("click", function (e) {
+      var p = e.layer && e.layer.feature && e.layer.feature.properties;
+      if (p && p.id && p.kind && view.map) { markSelected(view.map, p.id); }
+    });
+  }
+
+  /* ---- Controls that belong to a record layer set: the legend and the year. ---- */
+  var legendOpen = null;
+
+  function addLegend(group, markup, title) {
+    var ctl = L.control({position: "bottomleft"});
+    ctl.onAdd = function (map) {
+      var d = L.DomUtil.create("div", "cmf-legend-box");
+      var btn = el("button", null, "cmf-legend-toggle");
+      btn.type = "button";
+      var body = L.DomUtil.create("div", "cmf-legend-body", d);
+      body.innerHTML = markup;  // built on the server from constants and escaped labels
+      if (legendOpen === null) { legendOpen = map.getSize().y >= S.legend_open_min_px; }
+      function show() {
+        body.style.display = legendOpen ? "" : "none";
+        btn.textContent = legendOpen ? "Hide " + title.toLowerCase() : "Show " + title.toLowerCase();
+        btn.setAttribute("aria-expanded", legendOpen ? "true" : "false");
+      }
+      btn.addEventListener("click", function () { legendOpen = !legendOpen; show(); });
+      d.insertBefore(btn, body);
+      show();
+      L.DomEvent.disableClickPropagation(d);
+      L.DomEvent.disableScrollPropagation(d);
+      return d;
+    };
+    group.on("add", function () { if (group._map) { ctl.addTo(group._map); } });
+    group.on("remove", function () { ctl.remove(); });
+    if (group._map) { ctl.addTo(group._map); }
+    return ctl;
+  }
+
+  function addYearBadge(group, year) {
+    var ctl = L.control({position: "topright"});
+    ctl.onAdd = function () {
+      var d = el("div", null, "cmf-year");
+      d.appendChild(el("div", "As of", "cmf-year-label"));
+      d.appendChild(el("div", year, "cmf-year-value"));
+      return d;
+    };
+    group.on("add", function () { if (group._map) { ctl.addTo(group._map); } });
+    group.on("remove", function () { ctl.remove(); });
+    if (group._map) { ctl.addTo(group._map); }
+    return ctl;
   }
 
   function init(settings, css) {
@@ -302,5 +610,8 @@ window.CMF = (function () {
 
   return {init: init, prepareMap: prepareMap, addChoropleth: addChoropleth, addRecords: addRecords,
           addUserRecords: addUserRecords, userSymbols: userSymbols, addBasemap: addBasemap,
-          addPlaceLabels: addPlaceLabels, popup: popup, tooltip: tooltip, safeUrl: safeUrl};
+          addPlaceLabels: addPlaceLabels, popup: popup, tooltip: tooltip, safeUrl: safeUrl,
+          requestView: requestView, addLegend: addLegend, addYearBadge: addYearBadge,
+          watchClicks: watchClicks, shownRecords: shownRecords, recordTarget: recordTarget,
+          viewState: function () { return {auto: view.auto, applied: view.applied}; }};
 })();
