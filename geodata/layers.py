@@ -200,7 +200,7 @@ def _css(scale: float) -> str:
   45deg, {zc} 0 2px, #ffffff 2px 4px); }}
 .cmf-place-label span {{ white-space: nowrap; font-size: {11 * scale}px; color: #333;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; position: relative;
-  left: 6px; top: -7px; pointer-events: none; }}
+  left: {17 * scale ** 0.5:.0f}px; top: -7px; pointer-events: none; }}
 .cmf-tip-en {{ font-weight: 600; font-size: {fs}px; }}
 .cmf-tip-zh {{ font-size: {fs}px; color: #333; }}
 .cmf-popup {{ font-size: 12.5px; line-height: 1.35; }}
@@ -234,9 +234,11 @@ def _css(scale: float) -> str:
 .cmf-legend-toggle:focus-visible {{ outline: 2px solid #0072B2; outline-offset: 2px; }}
 .cmf-stack {{ background: none; border: none; }}
 .cmf-stack-badge {{ width: 100%; height: 100%; box-sizing: border-box; border-radius: 50%;
-  background: #ffffff; border: {2.5 * scale}px solid #333; display: flex; align-items: center;
-  justify-content: center; font: 700 {12.5 * scale}px system-ui, sans-serif; color: #111;
-  box-shadow: 0 0 0 2px rgba(255,255,255,0.8), 0 1px 4px rgba(0,0,0,0.45); cursor: pointer; }}
+  padding: {4 * scale ** 0.5:.1f}px; display: flex; cursor: pointer;
+  box-shadow: 0 0 0 1.5px #222, 0 1px 4px rgba(0,0,0,0.45); }}
+.cmf-stack-badge span {{ flex: 1; border-radius: 50%; background: #fff; display: flex;
+  align-items: center; justify-content: center; color: #111;
+  font: 700 {12 * scale ** 0.5:.1f}px system-ui, sans-serif; }}
 .cmf-halo {{ filter: drop-shadow(0 0 2px #fff) drop-shadow(0 0 1px #fff); }}
 .cmf-year {{ background: rgba(255,255,255,0.9); padding: 2px 12px 6px 12px; border-radius: 6px;
   box-shadow: 0 1px 4px rgba(0,0,0,0.3); text-align: center; color: #111; }}
@@ -277,7 +279,7 @@ def _settings(scale: float, home: tuple[tuple[float, float], tuple[float, float]
     return {
         "scale": scale,
         "stack_radius": STACK_RADIUS_PX,
-        "view": {"home": home, "max_bounds": REGION_VIEW_BOUNDS, "min_zoom": 2,
+        "view": {"home": home, "max_bounds": REGION_VIEW_BOUNDS, "min_zoom": 2, "max_zoom": 18,
                  "padding": VIEW_PADDING_PX, "url_delay_ms": URL_DELAY_MS},
         "legend_open_min_px": LEGEND_OPEN_MIN_PX,
         "halo": {"color": HALO_COLOR},

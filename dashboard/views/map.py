@@ -47,7 +47,7 @@ PLAY_STEP_SECONDS = 1.2
 #: at 1366x768 most of it shows without scrolling, at 1920x1080 it grows.
 MAP_CSS = """<style>
 iframe[title="streamlit_folium.st_folium"] {
-  height: clamp(420px, calc(100vh - 270px), 860px) !important; }
+  height: clamp(420px, calc(100vh - 310px), 860px) !important; }
 </style>"""
 
 #: Hides Streamlit's chrome and lets the map fill the screen in presentation mode.
@@ -56,7 +56,7 @@ PRESENTATION_CSS = """<style>
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
 [data-testid="stSidebarNav"] { display: none !important; }
 .block-container { padding: 0.5rem 1.2rem 0 1.2rem !important; max-width: 100% !important; }
-iframe[title="streamlit_folium.st_folium"] { height: calc(100vh - 180px) !important; }
+iframe[title="streamlit_folium.st_folium"] { height: calc(100vh - 200px) !important; }
 [data-testid="stMetricValue"] { font-size: 2.1rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.1rem !important; }
 </style>"""
@@ -100,9 +100,8 @@ else:
     st.html(MAP_CSS)
     st.markdown("## CMF Atlas")
     st.caption(
-        "China's military-civil fusion (军民融合) landscape: industrial clusters, state guidance "
-        "funds and innovation demonstration zones. Every record cites its sources; "
-        "hover a symbol for its name, click it for details."
+        "China's military-civil fusion (军民融合) landscape: clusters, guidance funds and "
+        "demonstration zones, each record with its sources."
     )
 
 # With a fifth metric the capital needs the widest column to show "RMB 1,234.5 bn" in full.
@@ -141,7 +140,9 @@ preset_col.segmented_control(
     "View", options=list(PRESET_VIEWS),
     format_func=lambda k: PRESET_VIEWS[k].short or PRESET_VIEWS[k].label,
     key=VIEW_KEY, label_visibility="collapsed", on_change=on_preset_change,
-    help="Frame a region; click the chosen one again to re-centre on it.",
+    help="Frame a region; click the chosen one again to re-centre on it. On the map, hover "
+    "a symbol for its name and click it for details; a numbered badge holds the records "
+    "on one spot: click it to spread them out.",
 )
 if present_col is not None:
     present_col.button(

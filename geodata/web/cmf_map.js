@@ -162,18 +162,33 @@ window.CMF = (function () {
    * in place (never a zoom), so every record is at most two clicks away. */
   function clusterGroup(target) {
     if (target.cmfCluster) { return target.cmfCluster; }
-    var r = S.stack_radius * S.scale;
+    var r = S.stack_radius * Math.sqrt(S.scale);
     var mcg = L.markerClusterGroup({
       maxClusterRadius: r, zoomToBoundsOnClick: false, spiderfyOnMaxZoom: false,
       showCoverageOnHover: false, removeOutsideVisibleBounds: false, animate: false,
       spiderfyDistanceMultiplier: 1.4 * S.scale,
       spiderLegPolylineOptions: {weight: 1.5, color: "#333", opacity: 0.7},
       iconCreateFunction: function (cluster) {
-        var n = cluster.getChildCount(), size = Math.round((n < 10 ? 26 : 30) * S.scale);
+        var n = cluster.getChildCount();
+        var size = Math.round((n < 10 ? 26 : 30) * Math.sqrt(S.scale));
+        // The ring shows the mix of layers stacked here, in the layers' colours.
+        var counts = {cluster: 0, fund: 0, zone: 0}, stops = [], at = 0;
+        cluster.getAllChildMarkers().forEach(function (m) {
+          var k = m.feature.properties.kind;
+          if (Object.prototype.hasOwnProperty.call(counts, k)) { counts[k] += 1; }
+        });
+        ["cluster", "fund", "zone"].forEach(function (k) {
+          if (!counts[k]) { return; }
+          var end = at + 360 * counts[k] / n;
+          stops.push(S.colors[k] + " " + at.toFixed(1) + "deg " + end.toFixed(1) + "deg");
+          at = end;
+        });
+        var ring = stops.length ? "conic-gradient(" + stops.join(", ") + ")" : "#333";
         return L.divIcon({
           className: "cmf-stack", iconSize: [size, size],
-          html: "<div class=\"cmf-stack-badge\" title=\"" + n +
-            " records here: click to show them all\"><span>" + n + "</span></div>"
+          // Constant markup: numbers and the settings' colours, never data.
+          html: "<div class=\"cmf-stack-badge\" style=\"background: " + ring + "\" title=\"" +
+            n + " records here: click to show them all\"><span>" + n + "</span></div>"
         });
       }
     });
@@ -370,25 +385,28 @@ window.CMF = (function () {
    * link pins one) with the record layers; the map applies a request once, when its id
    * is new. Filters, layers and selection therefore never move the view, and a preset
    * is fitted with fractional zoom to whatever size the map has. */
-  var view = {map: null, request: null, applied: null, auto: true, fitting: 0, writer: null};
+  var view = {map: null, request: null, applied: null, auto: true, writer: null};
 
   function fitRequest(map, req, animate) {
-    view.fitting += 1;
     view.auto = true;
+    if (map._animatingZoom) {
+      // A zoom animation ending later would put its own zoom back: fit after it.
+      map.once("zoomend", function () { fitRequest(map, req, false); });
+      return;
+    }
+    map.stop();
     var pad = S.view.padding;
     map.fitBounds(req.bounds, {paddingTopLeft: pad.top_left, paddingBottomRight: pad.bottom_right,
                                animate: !!animate});
-    setTimeout(function () { view.fitting = Math.max(0, view.fitting - 1); }, animate ? 600 : 0);
   }
 
   function applyRequest(map, req, animate) {
+    map.invalidateSize({pan: false});  // fit to the size the frame has now
     view.request = req;
     view.applied = req.id;
     if (req.center && req.zoom !== null && req.zoom !== undefined) {
-      view.fitting += 1;
       view.auto = false;
       map.setView(req.center, req.zoom, {animate: false});
-      setTimeout(function () { view.fitting = Math.max(0, view.fitting - 1); }, 0);
     } else {
       fitRequest(map, req, animate);
     }
@@ -407,7 +425,9 @@ window.CMF = (function () {
    * further than the zoom at which the view still fits inside it. */
   function limitView(map) {
     var b = L.latLngBounds(S.view.max_bounds);
-    map.setMinZoom(Math.max(S.view.min_zoom, map.getBoundsZoom(b, true)));
+    var z = Math.max(S.view.min_zoom, map.getBoundsZoom(b, true));
+    map.options.minZoom = z;
+    if (map.getZoom() < z) { map.setZoom(z, {animate: false}); }
   }
 
   function parentWindow() {
@@ -442,10 +462,8 @@ window.CMF = (function () {
     var p = new w.URL(w.location.href).searchParams;
     var lat = parseFloat(p.get("lat")), lon = parseFloat(p.get("lon")), z = parseFloat(p.get("zoom"));
     if (isFinite(lat) && isFinite(lon) && isFinite(z)) {
-      view.fitting += 1;
       view.auto = false;
       map.setView([lat, lon], z, {animate: false});
-      setTimeout(function () { view.fitting = Math.max(0, view.fitting - 1); }, 0);
     } else if (view.request) {
       fitRequest(map, view.request, false);
     }
@@ -518,17 +536,43 @@ window.CMF = (function () {
       };
       map.keyboard.enable();
     }
-    map.setMaxBounds(S.view.max_bounds);
-    map.options.maxBoundsViscosity = 1.0;
+    // Leaflet.markercluster needs a maximum zoom, and there is no tile layer to give one.
+    if (!map.options.maxZoom) { map.setMaxZoom(S.view.max_zoom); }
+    // The pan limit corrects the view without animation: an animated correction that
+    // ends after a fit would put its own zoom back.
+    map._panInsideMaxBounds = function () {
+      if (!this._enforcingBounds) { this.panInsideBounds(this.options.maxBounds, {animate: false}); }
+    };
     limitView(map);
     fitRequest(map, {bounds: S.view.home}, false);
+    map.options.maxBoundsViscosity = 1.0;
+    map.setMaxBounds(S.view.max_bounds);
     map.on("resize", function () {
       limitView(map);
       // A fitted view stays fitted when the frame changes size (presentation mode).
       if (view.auto && view.request) { fitRequest(map, view.request, false); }
     });
     setTimeout(function () { map.invalidateSize(); }, 50);
-    map.on("movestart zoomstart", function () { if (!view.fitting) { view.auto = false; } });
+    // The frame is sized by the page's CSS after the map is made (and again when the
+    // window changes): watch the container itself, not only the window.
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () { map.invalidateSize({pan: false}); })
+        .observe(map.getContainer());
+    }
+    // Only the user's own moves unpin a fitted view (drag, wheel, double-click, keys,
+    // the zoom buttons); the map's own moves (fits, resizes, pan limits) do not.
+    var userMoved = function () { view.auto = false; };
+    map.on("dragstart", userMoved);
+    var box = map.getContainer();
+    ["wheel", "dblclick", "touchstart"].forEach(function (t) {
+      box.addEventListener(t, userMoved, {passive: true});
+    });
+    box.addEventListener("keydown", function (e) {
+      if (/^(Arrow|\+|-|=|_)/.test(e.key)) { userMoved(); }
+    });
+    if (map.zoomControl) {
+      map.zoomControl.getContainer().addEventListener("click", userMoved);
+    }
     map.on("moveend", function () {
       clearTimeout(view.writer);
       view.writer = setTimeout(function () { writeUrl(map); }, S.view.url_delay_ms);
@@ -554,7 +598,9 @@ window.CMF = (function () {
   }
 
   /* ---- Controls that belong to a record layer set: the legend and the year. ---- */
-  var legendOpen = null;
+  // Open or folded: kept across layer swaps; decided by the map's height until the user
+  // clicks the toggle.
+  var legendOpen = null, legendChosen = false;
 
   function addLegend(group, markup, title) {
     var ctl = L.control({position: "bottomleft"});
@@ -564,21 +610,34 @@ window.CMF = (function () {
       btn.type = "button";
       var body = L.DomUtil.create("div", "cmf-legend-body", d);
       body.innerHTML = markup;  // built on the server from constants and escaped labels
-      if (legendOpen === null) { legendOpen = map.getSize().y >= S.legend_open_min_px; }
+      function auto() {
+        if (legendChosen) { return; }
+        legendOpen = map.getSize().y >= S.legend_open_min_px * Math.min(S.scale, 1.25);
+        show();
+      }
       function show() {
         body.style.display = legendOpen ? "" : "none";
         btn.textContent = legendOpen ? "Hide " + title.toLowerCase() : "Show " + title.toLowerCase();
         btn.setAttribute("aria-expanded", legendOpen ? "true" : "false");
       }
-      btn.addEventListener("click", function () { legendOpen = !legendOpen; show(); });
+      map.on("resize", auto);
+      ctl.cmfOff = function () { map.off("resize", auto); };
+      btn.addEventListener("click", function () {
+        legendChosen = true;
+        legendOpen = !legendOpen;
+        show();
+      });
       d.insertBefore(btn, body);
-      show();
+      if (legendOpen === null || !legendChosen) { auto(); } else { show(); }
       L.DomEvent.disableClickPropagation(d);
       L.DomEvent.disableScrollPropagation(d);
       return d;
     };
     group.on("add", function () { if (group._map) { ctl.addTo(group._map); } });
-    group.on("remove", function () { ctl.remove(); });
+    group.on("remove", function () {
+      if (ctl.cmfOff) { ctl.cmfOff(); }
+      ctl.remove();
+    });
     if (group._map) { ctl.addTo(group._map); }
     return ctl;
   }
