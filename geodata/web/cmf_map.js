@@ -254,8 +254,10 @@ window.CMF = (function () {
   function recordTarget(id) {
     var lyr = findRecord(id);
     if (!lyr) { return null; }
+    // On the map itself (alone, or spread out): its own symbol. Otherwise the badge it is
+    // stacked in (getVisibleParent looks for a DOM icon, which circle markers lack).
     var g = lyr.__parent ? lyr.__parent._group : null;
-    var vis = g ? g.getVisibleParent(lyr) : lyr;
+    var vis = (lyr._map || !g) ? lyr : g.getVisibleParent(lyr);
     return {stacked: !!(vis && vis !== lyr), element: vis && (vis.getElement ? vis.getElement() : vis._path),
             record: lyr.getElement ? lyr.getElement() : lyr._path};
   }

@@ -68,8 +68,8 @@ def query(page) -> dict[str, list[str]]:
 
 
 def preset_button(page, key: str):
-    return page.get_by_test_id("stButtonGroup").get_by_role(
-        "button", name=PRESET_VIEWS[key].short, exact=True)
+    return page.get_by_role("radiogroup", name="View").get_by_role(
+        "radio", name=PRESET_VIEWS[key].short, exact=True)
 
 
 def contains(v: dict, bounds) -> bool:
@@ -123,7 +123,7 @@ def test_normal_mode_frames_china_above_the_fold(sized_page, curated_app, size):
     box = page.locator("iframe[title='streamlit_folium.st_folium']").bounding_box()
     visible = (page.viewport_size["height"] - box["y"]) / box["height"]
     assert visible >= 0.9, f"only {visible:.0%} of the map is above the fold"
-    assert page.get_by_role("button", name="Present").is_visible()
+    assert page.get_by_role("button", name="Present", exact=True).is_visible()
     page.screenshot(path=str(ARTIFACTS / f"normal-{size}-china.png"))
     for key in PRESET_VIEWS:
         preset_button(page, key).click()
