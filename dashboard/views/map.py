@@ -47,7 +47,7 @@ PLAY_STEP_SECONDS = 1.2
 #: at 1366x768 most of it shows without scrolling, at 1920x1080 it grows.
 MAP_CSS = """<style>
 iframe[title="streamlit_folium.st_folium"] {
-  height: clamp(420px, calc(100vh - 310px), 860px) !important; }
+  height: clamp(400px, calc(100vh - 340px), 860px) !important; }
 </style>"""
 
 #: Hides Streamlit's chrome and lets the map fill the screen in presentation mode.

@@ -479,19 +479,29 @@ window.CMF = (function () {
     popup.options.maxWidth = maxW;
     popup.options.minWidth = Math.min(240, maxW);
     popup.options.offset = L.point(0, 7);
-    var above = anchor.y - 2 * margin - 20, below = size.y - anchor.y - 2 * margin - 12;
+    // Room above the symbol (where Leaflet opens popups) or, near the top, below it.
+    var above = anchor.y - margin - 27, below = size.y - anchor.y - margin - 12;
     var flip = above < 180 && below > above;
-    popup.options.maxHeight = Math.max(90, Math.min(flip ? below : above, size.y * 0.75));
+    popup.options.maxHeight = Math.max(60, (flip ? below : above) - 40);
     popup.update();
     var el = popup.getElement();
     if (!el) { return; }
-    var w = el.offsetWidth, h = el.offsetHeight, dx = 0;
-    if (anchor.x - w / 2 < margin) { dx = margin - (anchor.x - w / 2); }
-    if (anchor.x + w / 2 > size.x - margin) { dx = size.x - margin - (anchor.x + w / 2); }
+    var box = map.getContainer().getBoundingClientRect();
+    for (var pass = 0; pass < 3; pass += 1) {
+      var w = el.offsetWidth, h = el.offsetHeight, dx = 0;
+      if (anchor.x - w / 2 < margin) { dx = margin - (anchor.x - w / 2); }
+      if (anchor.x + w / 2 > size.x - margin) { dx = size.x - margin - (anchor.x + w / 2); }
+      popup.options.offset = L.point(dx, flip ? h + 12 : 7);
+      popup.update();
+      // The frame, padding and close button come on top of maxHeight: trim what is over.
+      var r = el.getBoundingClientRect();
+      var over = flip ? r.bottom - (box.bottom - margin) : (box.top + margin) - r.top;
+      if (over <= 0.5) { break; }
+      popup.options.maxHeight = Math.max(60, popup.options.maxHeight - over);
+      popup.update();
+    }
     el.classList.toggle("cmf-popup-below", flip);
-    el.classList.toggle("cmf-popup-shifted", dx !== 0);
-    popup.options.offset = L.point(dx, flip ? h + 12 : 7);
-    popup.update();
+    el.classList.toggle("cmf-popup-shifted", popup.options.offset.x !== 0);
   }
 
   /* ---- The selected record: a ring drawn in the map (not the browser's focus box). ---- */
