@@ -239,6 +239,7 @@ def _css(scale: float) -> str:
 .cmf-stack-badge span {{ flex: 1; border-radius: 50%; background: #fff; display: flex;
   align-items: center; justify-content: center; color: #111;
   font: 700 {12 * scale ** 0.5:.1f}px system-ui, sans-serif; }}
+.cmf-spread .cmf-stack {{ opacity: 0.25 !important; pointer-events: none; }}
 .cmf-halo {{ filter: drop-shadow(0 0 2px #fff) drop-shadow(0 0 1px #fff); }}
 .cmf-year {{ background: rgba(255,255,255,0.9); padding: 2px 12px 6px 12px; border-radius: 6px;
   box-shadow: 0 1px 4px rgba(0,0,0,0.3); text-align: center; color: #111; }}

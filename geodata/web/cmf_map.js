@@ -193,6 +193,18 @@ window.CMF = (function () {
       }
     });
     mcg.on("clusterclick", function (e) { e.layer.spiderfy(); });
+    // Spread-out dots are drawn below badges (paths sit under markers): while a badge is
+    // spread, the other badges fade and let clicks through, so no record is hidden.
+    mcg.on("spiderfied", function () {
+      if (mcg._map) { mcg._map.getContainer().classList.add("cmf-spread"); }
+    });
+    mcg.on("unspiderfied", function () {
+      if (mcg._map) { mcg._map.getContainer().classList.remove("cmf-spread"); }
+    });
+    mcg.on("remove", function () {
+      var box = document.querySelector(".leaflet-container");
+      if (box) { box.classList.remove("cmf-spread"); }
+    });
     target.cmfCluster = mcg;
     recordGroups.push(mcg);
     if (recordGroups.length > 6) { recordGroups.shift(); }

@@ -25,6 +25,19 @@ VIEW_JS = """(china) => {
 }"""
 
 
+#: What covers the centre of a record's badge, or null when the badge itself is there.
+COVER_JS = """(id) => {
+  const el = CMF.recordTarget(id).element, r = el.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  if (el.contains(hit)) { return null; }
+  const path = [];
+  for (let n = hit; n && path.length < 5; n = n.parentElement) {
+    path.push(n.tagName + "." + (n.className.baseVal ?? n.className));
+  }
+  return path.join(" < ");
+}"""
+
+
 def map_frame(page):
     """The streamlit-folium iframe's frame (it is replaced when the map reloads)."""
     return page.wait_for_selector(MAP_IFRAME, timeout=30_000).content_frame()
@@ -112,6 +125,8 @@ def click_record(page, frame, record_id: str) -> int:
     if target["stacked"]:
         xy = _center_of(frame, page, f"CMF.recordTarget({record_id!r}).element")
         assert xy is not None, f"{record_id}: its badge is not drawn"
+        under = frame.evaluate(COVER_JS, record_id)
+        assert under is None, f"{record_id}: its badge is covered by {under!r}"
         page.mouse.click(*xy)
         clicks += 1
         assert wait_for(lambda: not frame.evaluate(
@@ -131,5 +146,8 @@ def open_popup_id(frame) -> str | None:
 
 
 def close_popup_and_spider(frame) -> None:
+    """Close the popup and fold the spread-out records back under their badge."""
     frame.evaluate("() => { window.map.closePopup(); "
                    "window.map.eachLayer(l => { if (l._unspiderfy) { l._unspiderfy(); } }); }")
+    # A closed popup fades out for 0.2 s and still takes clicks meanwhile.
+    assert wait_for(lambda: frame.locator(".leaflet-popup").count() == 0, 5)

@@ -22,7 +22,8 @@ def test_first_request_carries_the_links_centre_and_zoom():
 def test_filters_leave_the_request_alone_and_a_preset_makes_a_new_one():
     session: dict = {}
     first = current_view_request(session)
-    assert first.bounds == CHINA_VIEW_BOUNDS and first.center is None
+    assert first.bounds == CHINA_VIEW_BOUNDS
+    assert first.center is None
     session["layer_fund"] = False  # any filter
     assert current_view_request(session) == first
     session[VIEW_KEY] = "sichuan"
