@@ -134,11 +134,7 @@ def render_sidebar(bounds: FilterBounds) -> None:
             "Established up to (year)",
             min_value=bounds.year_min, max_value=bounds.year_max, key=AS_OF_YEAR_KEY, step=1,
         )
-        playing = bool(ss_get(PLAYING_KEY))
-        sb.button(
-            "⏸ Pause" if playing else "▶ Play the years",
-            on_click=toggle_play, args=(bounds,), width="stretch", key="play_button",
-        )
+        play_button(sb, bounds, key="play_button")
     elif bounds.year_min < bounds.year_max:
         sb.slider(
             "Year established or first reported",
@@ -180,6 +176,20 @@ def render_sidebar(bounds: FilterBounds) -> None:
     sb.toggle(
         "Presentation mode", key=PRESENT_KEY,
         help="Full-screen map with larger symbols and text, for a briefing screen.",
+    )
+
+
+def play_button(container: object, bounds: FilterBounds, *, key: str) -> None:
+    """*Play the years* / *Pause*: text and a Material icon (bundled, renders offline).
+
+    A glyph such as U+23F8 shows as a missing-glyph box in Debian's Chromium.
+    """
+    playing = bool(ss_get(PLAYING_KEY))
+    container.button(
+        "Pause" if playing else "Play the years",
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+        on_click=toggle_play, args=(bounds,), width="stretch", key=key,
+        help="Step through the years on the map, one a second or so.",
     )
 
 

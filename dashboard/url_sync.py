@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard.map_view import sync_view_from_url
 from dashboard.sidebar import (
     AS_OF_MODE_KEY,
     AS_OF_YEAR_KEY,
@@ -189,10 +190,14 @@ def apply_url_to_session(bounds: FilterBounds, known_ids: set[str] | frozenset[s
     """Seed the widgets from the link on a session's first run; show the link's notices.
 
     Call after the data loads and before the sidebar is drawn. Later runs leave
-    the widgets alone (the user owns them by then) and only repeat the notices,
+    the widgets alone (the user owns them by then), copy the map's centre and
+    zoom (which the map writes into the URL) and only repeat the notices,
     until the map is changed from what the link opened.
     """
     ss = st.session_state
+    if ss.get(URL_APPLIED_KEY):
+        # The map writes its own centre and zoom into the URL as the user moves it.
+        sync_view_from_url(_url_params(), ss, bounds)
     if not ss.get(URL_APPLIED_KEY):
         ss[URL_APPLIED_KEY] = True
         url_params = _url_params()

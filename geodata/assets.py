@@ -1,8 +1,9 @@
-"""Leaflet's JS and CSS, served by the local Streamlit server, never a CDN.
+"""Leaflet's and Leaflet.markercluster's JS and CSS, served by the local Streamlit server.
 
 Secure briefing rooms have no internet, so the map's scripts come from the
-installed ``XStatic-Leaflet`` package, copied into the app's ``static/``
-folder (Streamlit serves it at ``/app/static/``).
+installed ``XStatic-Leaflet`` and ``XStatic-Leaflet-MarkerCluster`` packages,
+copied into the app's ``static/`` folder (Streamlit serves it at
+``/app/static/``). Never a CDN.
 """
 
 from __future__ import annotations
@@ -12,8 +13,21 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import xstatic.pkg.leaflet as xs_leaflet
+import xstatic.pkg.leaflet_markercluster as xs_cluster
+
+
+class VendorPackage(NamedTuple):
+    """One XStatic package: where its files are and which of them the map needs."""
+
+    base_dir: Path
+    subdir: Path
+    files: tuple[str, ...]
+    js: tuple[str, ...]
+    css: tuple[str, ...]
+
 
 #: Files copied from XStatic-Leaflet, relative to its data directory.
 LEAFLET_FILES: tuple[str, ...] = (
@@ -27,6 +41,17 @@ LEAFLET_FILES: tuple[str, ...] = (
 )
 VENDOR_SUBDIR = Path("vendor") / f"leaflet-{xs_leaflet.VERSION}"
 
+#: Leaflet.markercluster: records on one spot become a count badge that spiderfies.
+MARKERCLUSTER_FILES: tuple[str, ...] = ("leaflet.markercluster.js", "MarkerCluster.css")
+MARKERCLUSTER_SUBDIR = Path("vendor") / f"leaflet.markercluster-{xs_cluster.VERSION}"
+
+VENDOR_PACKAGES: tuple[VendorPackage, ...] = (
+    VendorPackage(Path(xs_leaflet.BASE_DIR), VENDOR_SUBDIR, LEAFLET_FILES,
+                  js=("leaflet.js",), css=("leaflet.css",)),
+    VendorPackage(Path(xs_cluster.BASE_DIR), MARKERCLUSTER_SUBDIR, MARKERCLUSTER_FILES,
+                  js=("leaflet.markercluster.js",), css=("MarkerCluster.css",)),
+)
+
 #: URL prefix of the app's static files as seen from streamlit-folium's iframe
 #: (``/component/streamlit_folium.st_folium/index.html``); relative so that a
 #: server ``baseUrlPath`` keeps working.
@@ -39,19 +64,42 @@ def leaflet_urls(static_url: str = STATIC_URL_FROM_COMPONENT) -> tuple[str, str]
     return f"{base}/leaflet.js", f"{base}/leaflet.css"
 
 
-def install_offline_assets(static_dir: Path) -> Path:
-    """Copy Leaflet into ``static_dir`` if missing or changed; return its folder.
+def vendor_urls(static_url: str = STATIC_URL_FROM_COMPONENT) -> tuple[list[str], list[str]]:
+    """(JS URLs, CSS URLs) of every locally served map library, in load order.
 
-    Each file is written to a temporary name and renamed, so a server that
-    starts while another copies never serves half a script.
+    >>> js, css = vendor_urls("/static")
+    >>> [u.rsplit("/", 1)[1] for u in js]
+    ['leaflet.js', 'leaflet.markercluster.js']
     """
-    src_root = Path(xs_leaflet.BASE_DIR)
-    dest_root = static_dir / VENDOR_SUBDIR
-    for rel in LEAFLET_FILES:
-        src, dest = src_root / rel, dest_root / rel
+    js: list[str] = []
+    css: list[str] = []
+    for pkg in VENDOR_PACKAGES:
+        base = f"{static_url}/{pkg.subdir.as_posix()}"
+        js += [f"{base}/{name}" for name in pkg.js]
+        css += [f"{base}/{name}" for name in pkg.css]
+    return js, css
+
+
+def install_offline_assets(static_dir: Path) -> Path:
+    """Copy Leaflet and its plugins into ``static_dir`` if missing or changed.
+
+    Returns Leaflet's folder. Each file is written to a temporary name and
+    renamed, so a server that starts while another copies never serves half
+    a script.
+    """
+    for pkg in VENDOR_PACKAGES:
+        _copy_package(pkg, static_dir)
+    return static_dir / VENDOR_SUBDIR
+
+
+def _copy_package(pkg: VendorPackage, static_dir: Path) -> None:
+    dest_root = static_dir / pkg.subdir
+    for rel in pkg.files:
+        src, dest = pkg.base_dir / rel, dest_root / rel
         if not src.is_file():
             raise FileNotFoundError(
-                f"XStatic-Leaflet is missing {src}; reinstall requirements (make setup)"
+                f"{src} is missing from an installed XStatic package; "
+                "reinstall requirements (make setup)"
             )
         if dest.is_file() and filecmp.cmp(src, dest, shallow=False):
             continue
@@ -64,4 +112,3 @@ def install_offline_assets(static_dir: Path) -> Path:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    return dest_root

@@ -49,6 +49,8 @@ import pyogrio
 import shapely
 from shapely.geometry import mapping
 
+from geodata.places import REGION_VIEW_BOUNDS
+
 #: Where the committed basemap lives.
 BASEMAP_PATH: Path = (
     Path(__file__).resolve().parent.parent / "datasets" / "basemap" / "china_admin1.geojson"
@@ -73,6 +75,18 @@ BASEMAP_SOURCE: dict[str, str] = {
 #: Window around China (lon_min, lat_min, lon_max, lat_max), degrees. China
 #: itself spans roughly 73.5–134.8 E and 18–53.6 N, so it is never clipped.
 BBOX: tuple[float, float, float, float] = (70.0, 15.0, 140.0, 56.0)
+
+#: The rest of the region (lon_min, lat_min, lon_max, lat_max), drawn at low detail
+#: outside :data:`BBOX`, so no straight cut shows in a view: the web map cannot pan or
+#: zoom out past it (:data:`geodata.places.REGION_VIEW_BOUNDS`, the same window).
+REGION_BBOX: tuple[float, float, float, float] = (
+    REGION_VIEW_BOUNDS[0][1], REGION_VIEW_BOUNDS[0][0],
+    REGION_VIEW_BOUNDS[1][1], REGION_VIEW_BOUNDS[1][0],
+)
+
+#: Simplification tolerance (degrees) outside :data:`BBOX`: about 1:50m detail, enough
+#: for countries seen only at the edge of a national view.
+REGION_TOLERANCE: float = 0.15
 
 #: Default simplification tolerance, in degrees. ``shapely.coverage_simplify``
 #: removes vertices whose triangle area is below roughly ``tolerance**2``.
@@ -227,6 +241,7 @@ def build_basemap(
     src = _read_source(source_geojson)
     provinces = _provinces(src, source_geojson)
     neighbours = _neighbours(src)
+    outer = _outer_region(neighbours)
 
     # Step 4: one coverage, so every shared edge is simplified exactly once.
     geoms = np.concatenate([provinces.geometry.values, neighbours.geometry.values])
@@ -239,7 +254,10 @@ def build_basemap(
     simplified = shapely.coverage_simplify(geoms, tolerance, simplify_boundary=True)
     n_prov = len(provinces)
     prov_geoms = _finish(simplified[:n_prov], clip=None)
-    neigh_geoms = _finish(simplified[n_prov:], clip=shapely.box(*BBOX))
+    inner = shapely.intersection(simplified[n_prov:], shapely.box(*BBOX))
+    # Each neighbour: detailed inside the window, low detail beyond it, one shape (the
+    # seam along the window's edge is inside it, so it is never drawn).
+    neigh_geoms = _finish(shapely.union(inner, outer), clip=shapely.box(*REGION_BBOX))
 
     features: list[dict[str, Any]] = []
     for row, geom in zip(provinces.itertuples(index=False), prov_geoms, strict=True):
@@ -282,7 +300,7 @@ def _read_source(source: Path) -> gpd.GeoDataFrame:
             f"missing column(s) {', '.join(missing)}"
         )
     columns = list(REQUIRED_COLUMNS) + [c for c in OPTIONAL_COLUMNS if c in fields]
-    gdf = gpd.read_file(source, engine="pyogrio", columns=columns, bbox=BBOX)
+    gdf = gpd.read_file(source, engine="pyogrio", columns=columns, bbox=REGION_BBOX)
     for col in OPTIONAL_COLUMNS:
         if col not in gdf.columns:
             gdf[col] = None
@@ -293,7 +311,7 @@ def _read_source(source: Path) -> gpd.GeoDataFrame:
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
     gdf = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
     # pyogrio's bbox filter tests envelopes; keep only real intersections.
-    gdf = gdf[gdf.intersects(shapely.box(*BBOX))]
+    gdf = gdf[gdf.intersects(shapely.box(*REGION_BBOX))]
     return gdf.reset_index(drop=True)
 
 
@@ -369,11 +387,13 @@ def _neighbours(src: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     # Pre-clip with a margin: the final clip to BBOX happens after simplification,
     # so the window edge is an exact straight line and never simplified.
     window = shapely.box(BBOX[0] - 2, BBOX[1] - 2, BBOX[2] + 2, BBOX[3] + 2)
+    region = shapely.box(*REGION_BBOX)
     rows = []
     for code, group in others.groupby("adm0_a3", sort=True):
-        geom = shapely.intersection(shapely.union_all(group.geometry.values), window)
-        geom = _polygonal(geom)
-        if geom.is_empty:
+        whole = shapely.union_all(group.geometry.values)
+        geom = _polygonal(shapely.intersection(whole, window))
+        full = _polygonal(shapely.intersection(whole, region))
+        if full.is_empty:
             continue
         name_en = str(group["admin"].iloc[0])
         rows.append(
@@ -382,13 +402,29 @@ def _neighbours(src: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 "name_zh": NEIGHBOUR_NAME_ZH.get(str(code), name_en),
                 "iso": str(code),
                 "geometry": geom,
+                "full_geometry": full,
             }
         )
     if not rows:
         return gpd.GeoDataFrame(
-            {"name_en": [], "name_zh": [], "iso": []}, geometry=[], crs="EPSG:4326"
+            {"name_en": [], "name_zh": [], "iso": [], "full_geometry": []},
+            geometry=[], crs="EPSG:4326",
         )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+def _outer_region(neighbours: gpd.GeoDataFrame) -> np.ndarray:
+    """Each neighbour's part outside :data:`BBOX`, simplified to :data:`REGION_TOLERANCE`.
+
+    Simplified as one coverage (shared borders stay shared), then cut exactly
+    along the window's edge, so it meets the detailed part without a gap.
+    """
+    if neighbours.empty:
+        return np.array([], dtype=object)
+    full = np.array([_polygonal(g) for g in neighbours["full_geometry"].values], dtype=object)
+    simplified = shapely.coverage_simplify(full, REGION_TOLERANCE, simplify_boundary=True)
+    simplified = shapely.make_valid(simplified)
+    return shapely.difference(simplified, shapely.box(*BBOX))
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:

@@ -32,9 +32,9 @@ import pandas as pd
 import xyzservices
 from branca.element import Element, MacroElement, Template
 
-from geodata.assets import leaflet_urls
+from geodata.assets import vendor_urls
 from geodata.export import to_geojson
-from geodata.places import CHINA_VIEW_BOUNDS, NAMED_PLACES
+from geodata.places import CHINA_VIEW_BOUNDS, NAMED_PLACES, REGION_VIEW_BOUNDS
 from geodata.schema import (
     CATEGORIES,
     DOMAINS,
@@ -155,12 +155,12 @@ class _RawText(Element):
 
 
 class OfflineMap(folium.Map):
-    """A folium Map whose only scripts are Leaflet's, from the local server."""
+    """A folium Map whose only scripts are Leaflet's and its plugins', from the local server."""
 
     def __init__(self, *args: Any, static_url: str | None = None, **kwargs: Any):
-        js, css = leaflet_urls(static_url) if static_url else leaflet_urls()
-        self.default_js = [("leaflet", js)]
-        self.default_css = [("leaflet_css", css)]
+        js, css = vendor_urls(static_url) if static_url else vendor_urls()
+        self.default_js = [(f"vendor_js_{i}", url) for i, url in enumerate(js)]
+        self.default_css = [(f"vendor_css_{i}", url) for i, url in enumerate(css)]
         super().__init__(*args, **kwargs)
 
 
@@ -206,7 +206,7 @@ def _css(scale: float) -> str:
   45deg, {zc} 0 2px, #ffffff 2px 4px); }}
 .cmf-place-label span {{ white-space: nowrap; font-size: {11 * scale}px; color: #333;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; position: relative;
-  left: 6px; top: -7px; pointer-events: none; }}
+  left: {17 * scale ** 0.5:.0f}px; top: -7px; pointer-events: none; }}
 .cmf-tip-en {{ font-weight: 600; font-size: {fs}px; }}
 .cmf-tip-zh {{ font-size: {fs}px; color: #333; }}
 .cmf-popup {{ font-size: 12.5px; line-height: 1.35; }}
@@ -232,12 +232,64 @@ def _css(scale: float) -> str:
 .cmf-legend .row {{ display: flex; align-items: center; gap: 6px; margin: 2px 0; }}
 .cmf-legend .sub {{ margin-top: 6px; font-weight: 600; color: #444; }}
 .cmf-legend svg {{ flex: none; }}
+.cmf-legend-box {{ display: flex; flex-direction: column; align-items: flex-start; gap: 4px; }}
+.cmf-legend-box .cmf-legend {{ max-height: calc(100vh - 150px); overflow-y: auto; }}
+.cmf-legend-toggle {{ font: 600 {12 * scale}px system-ui, sans-serif; color: #222; cursor: pointer;
+  background: rgba(255,255,255,0.94); border: 1px solid #999; border-radius: 4px;
+  padding: 3px 8px; box-shadow: 0 1px 4px rgba(0,0,0,0.25); }}
+.cmf-legend-toggle:focus-visible {{ outline: 2px solid #0072B2; outline-offset: 2px; }}
+.cmf-stack {{ background: none; border: none; }}
+.cmf-stack-badge {{ width: 100%; height: 100%; box-sizing: border-box; border-radius: 50%;
+  padding: {4 * scale ** 0.5:.1f}px; display: flex; cursor: pointer;
+  box-shadow: 0 0 0 1.5px #222, 0 1px 4px rgba(0,0,0,0.45); }}
+.cmf-stack-badge span {{ flex: 1; border-radius: 50%; background: #fff; display: flex;
+  align-items: center; justify-content: center; color: #111;
+  font: 700 {12 * scale ** 0.5:.1f}px system-ui, sans-serif; }}
+.cmf-spread .cmf-stack {{ opacity: 0.25 !important; pointer-events: none; }}
+.cmf-halo {{ filter: drop-shadow(0 0 2px #fff) drop-shadow(0 0 1px #fff); }}
+.cmf-year {{ background: rgba(255,255,255,0.9); padding: 2px 12px 6px 12px; border-radius: 6px;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.3); text-align: center; color: #111; }}
+.cmf-year-label {{ font-size: {12 * scale}px; color: #444; font-weight: 600; }}
+.cmf-year-value {{ font-size: {40 * scale}px; font-weight: 700; line-height: 1; }}
+.leaflet-popup.cmf-popup-below .leaflet-popup-tip-container,
+.leaflet-popup.cmf-popup-shifted .leaflet-popup-tip-container {{ visibility: hidden; }}
+.leaflet-popup-content {{ overflow-wrap: anywhere; }}
+/* The browser's focus box on a clicked symbol: off for mouse clicks (the halo marks the
+   selection); keyboard focus still shows a ring. */
+.leaflet-container .leaflet-interactive:focus:not(:focus-visible),
+.leaflet-container .leaflet-marker-icon:focus:not(:focus-visible),
+.leaflet-container:focus:not(:focus-visible) {{ outline: none; }}
+.leaflet-container .leaflet-interactive:focus-visible,
+.leaflet-container .leaflet-marker-icon:focus-visible {{ outline: 2px solid #111;
+  outline-offset: 2px; }}
+.leaflet-control-attribution {{ white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+  max-width: calc(100vw - 160px); }}
+.leaflet-control-attribution:hover {{ white-space: normal; }}
+.cmf-tiles-on {{ background: #f2efe9; }}
 """
 
 
-def _settings(scale: float) -> dict[str, Any]:
+#: Symbols whose centres are closer than this (px, before scaling) are stacked under a
+#: count badge; a click on the badge spreads them out (spiderfy).
+STACK_RADIUS_PX = 14
+#: Room (px) kept free round a fitted view: the zoom buttons, and the attribution and
+#: scale bar along the bottom edge.
+VIEW_PADDING_PX: dict[str, tuple[int, int]] = {"top_left": (14, 14), "bottom_right": (14, 30)}
+#: The legend starts folded on a map shorter than this (px), e.g. a 1366x768 projector.
+LEGEND_OPEN_MIN_PX = 560
+#: A settled view is written to the page's URL after this long (ms).
+URL_DELAY_MS = 700
+HALO_COLOR = "#111111"
+
+
+def _settings(scale: float, home: tuple[tuple[float, float], tuple[float, float]]) -> dict:
     return {
         "scale": scale,
+        "stack_radius": STACK_RADIUS_PX,
+        "view": {"home": home, "max_bounds": REGION_VIEW_BOUNDS, "min_zoom": 2, "max_zoom": 18,
+                 "padding": VIEW_PADDING_PX, "url_delay_ms": URL_DELAY_MS},
+        "legend_open_min_px": LEGEND_OPEN_MIN_PX,
+        "halo": {"color": HALO_COLOR},
         "colors": LAYER_COLORS,
         "strokes": LAYER_STROKES,
         "cluster_radius": CLUSTER_RADIUS_PX,
@@ -291,7 +343,7 @@ def legend_html(
     wording is :mod:`geodata.style`'s, shared with the report figure.
     """
     e = html.escape
-    parts = ['<div class="cmf-legend"><h4>Legend</h4>']
+    parts = ['<div class="cmf-legend">']
     d = 14 * scale
     if user:
         parts.append(f'<div class="row cmf-legend-user">{_triangle_svg(USER_SIZE_PX * scale)}'
@@ -346,51 +398,63 @@ def _layer_data(frame: pd.DataFrame, kind: str) -> dict[str, Any]:
 def build_base_map(
     basemap: dict[str, Any] | ScriptJSON,
     *,
-    kinds: frozenset[str] | set[str] | None = None,
     scale: float = 1.0,
     bounds: tuple[tuple[float, float], tuple[float, float]] = CHINA_VIEW_BOUNDS,
     static_url: str | None = None,
     height: str = "100%",
     fill_frame: bool = False,
-    user_layer: bool = False,
-    zone_statuses: Iterable[object] | None = None,
 ) -> folium.Map:
-    """The parts of the map that do not change with the filters.
+    """The parts of the map that never change with the filters, the view or the selection.
 
-    Basemap, place labels, legend, attribution, optional online tiles, and the
-    framing. Records go in :func:`build_record_layers`, so the dashboard can
-    swap them (``feature_group_to_add``) without reloading the map.
-    ``user_layer`` adds the user's own records to the legend; ``zone_statuses``
-    (those the data has) chooses the zone statuses it lists.
+    Basemap, place labels, attribution, optional online tiles. Everything that
+    follows the session (records, legend, year, the view to show) goes in
+    :func:`build_record_layers`, which the dashboard swaps
+    (``feature_group_to_add``) without reloading the map: streamlit-folium
+    reloads the map whenever this part's script changes, so it must depend on
+    nothing but the presentation scale. ``bounds`` is the view drawn before
+    the first view request arrives; it is fitted in the browser to the map's
+    real size, with fractional zoom.
     """
-    kinds = frozenset(KINDS) if kinds is None else frozenset(kinds)
     m = OfflineMap(
         location=[35.0, 104.0], zoom_start=4, tiles=None, control_scale=True,
-        prefer_canvas=False, zoom_snap=0.25, static_url=static_url, height=height,
+        prefer_canvas=False, zoom_snap=0.1, zoom_delta=0.5, static_url=static_url,
+        height=height, min_zoom=2,
     )
+    (s, w), (n, e) = bounds
     css = _css(scale) + (FILL_FRAME_CSS if fill_frame else "")
-    init = (f"CMF.init({_js_json(_settings(scale))}, {_js_json(css)});"
+    init = (f"CMF.init({_js_json(_settings(scale, ((s, w), (n, e))))}, {_js_json(css)});"
             "CMF.prepareMap(map);")
     MapScript(_JS + "\n" + init, name="CMFInit").add_to(m)
     MapScript(f"CMF.addBasemap(map, {_js_json(basemap)});", name="CMFBasemap").add_to(m)
     places = [p._asdict() for p in NAMED_PLACES]
     MapScript(f"CMF.addPlaceLabels(map, {_js_json(places)});", name="CMFPlaces").add_to(m)
-    legend = _js_json(legend_html(kinds, scale, user=user_layer, zone_statuses=zone_statuses))
     MapScript(
-        "var lg = L.control({position: 'bottomleft'});"
-        f"lg.onAdd = function () {{ var d = L.DomUtil.create('div'); d.innerHTML = {legend};"
-        " L.DomEvent.disableClickPropagation(d); return d; }; lg.addTo(map);"
         f"map.attributionControl.addAttribution({_js_json(BASEMAP_ATTRIBUTION_HTML)});"
         f"map.attributionControl.addAttribution({_js_json(RECORDS_ATTRIBUTION_HTML)});",
-        name="CMFLegend",
+        name="CMFAttribution",
     ).add_to(m)
     for tiles, name in ONLINE_TILES:
         folium.TileLayer(_tile_provider(tiles), name=name, overlay=True, show=False,
                          control=True).add_to(m)
     folium.LayerControl(position="topright", collapsed=True).add_to(m)
-    (s, w), (n, e) = bounds
-    m.fit_bounds([[s, w], [n, e]])
     return m
+
+
+@dataclass(frozen=True)
+class ViewRequest:
+    """A view the map should show, applied once in the browser when ``id`` is new.
+
+    ``bounds`` (a preset's) are fitted to the map's real size with fractional
+    zoom; a ``center`` and ``zoom`` (from a link) are shown as they are.
+    """
+
+    id: str
+    bounds: tuple[tuple[float, float], tuple[float, float]] = CHINA_VIEW_BOUNDS
+    center: tuple[float, float] | None = None
+    zoom: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "bounds": self.bounds, "center": self.center, "zoom": self.zoom}
 
 
 def build_record_layers(
@@ -399,8 +463,15 @@ def build_record_layers(
     kinds: frozenset[str] | set[str] | None = None,
     choropleth: dict[str, Any] | None = None,
     user_frame: pd.DataFrame | ScriptJSON | None = None,
+    scale: float = 1.0,
+    view: ViewRequest | None = None,
+    as_of_year: int | None = None,
+    zone_statuses: Iterable[object] | None = None,
 ) -> folium.FeatureGroup:
-    """One feature group holding a vectorised layer per visible kind.
+    """One feature group: the records, their legend, the as-of year and the view request.
+
+    Curated records are stacked in one marker-cluster group (records on one
+    spot show as a count badge that spreads out on a click).
 
     Parameters
     ----------
@@ -412,6 +483,13 @@ def build_record_layers(
         top of the curated ones, or their GeoJSON already serialised by
         :func:`user_layer_json` (tens of MB for 50,000 records: worth reusing
         while they do not change); ``None`` draws no user layer.
+    view
+        The view to show; the browser applies it once per ``view.id``, so a
+        rerun with the same request leaves the user's pan and zoom alone.
+    as_of_year
+        Shown large on the map (the as-of-year view).
+    zone_statuses
+        The zone statuses the data has; the legend lists only those (default: all).
     """
     kinds = frozenset(KINDS) if kinds is None else frozenset(kinds)
     group = folium.FeatureGroup(name="CMF records", control=False)
@@ -428,6 +506,15 @@ def build_record_layers(
     if user_frame is not None:
         data = user_frame if isinstance(user_frame, ScriptJSON) else to_geojson(user_frame)
         MapScript(f"CMF.addUserRecords(map, {_js_json(data)});", name="CMFUserLayer").add_to(group)
+    legend = _js_json(legend_html(kinds, scale, user=user_frame is not None,
+                                  zone_statuses=zone_statuses))
+    MapScript(f'CMF.addLegend(map, {legend}, "Legend"); CMF.watchClicks(map);',
+              name="CMFLegend").add_to(group)
+    if as_of_year is not None:
+        MapScript(f"CMF.addYearBadge(map, {int(as_of_year)});", name="CMFYear").add_to(group)
+    if view is not None:
+        MapScript(f"CMF.requestView(map, {_js_json(view.to_json())});",
+                  name="CMFView").add_to(group)
     return group
 
 
@@ -465,9 +552,8 @@ def build_map(
         The user's own records (already filtered), drawn as their own layer
         with a legend entry; ``None`` for none.
     """
-    m = build_base_map(basemap, kinds=kinds, scale=scale, bounds=bounds,
-                       static_url=static_url, height=height,
-                       user_layer=user_frame is not None)
-    build_record_layers(frame, kinds=kinds, choropleth=choropleth,
-                        user_frame=user_frame).add_to(m)
+    m = build_base_map(basemap, scale=scale, bounds=bounds,
+                       static_url=static_url, height=height)
+    build_record_layers(frame, kinds=kinds, choropleth=choropleth, user_frame=user_frame,
+                        scale=scale).add_to(m)
     return m

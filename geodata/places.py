@@ -36,19 +36,29 @@ NAMED_PLACES: tuple[NamedPlace, ...] = (
 CHINA_VIEW_BOUNDS: tuple[tuple[float, float], tuple[float, float]] = ((18.0, 73.5), (53.6, 134.8))
 
 
+#: The drawn neighbourhood, [[south, west], [north, east]]: the basemap's outer window
+#: (Natural Earth admin-0 at low detail) and the map's pan limit, so no view a user can
+#: reach shows where the drawing stops. Wide enough that China fitted to a 2.6:1 map fits.
+REGION_VIEW_BOUNDS: tuple[tuple[float, float], tuple[float, float]] = ((-15.0, 40.0), (66.0, 176.0))
+
+
 class PresetView(NamedTuple):
     label: str
     bounds: tuple[tuple[float, float], tuple[float, float]]
+    #: The button's text: short, so all presets fit in one row at 1366 px.
+    short: str = ""
 
 
 #: One-click views for a briefing, each framing the records of its places.
 PRESET_VIEWS: dict[str, PresetView] = {
-    "china": PresetView("All China", CHINA_VIEW_BOUNDS),
-    "prd": PresetView("Pearl River Delta", ((22.35, 112.55), (23.55, 114.45))),
-    "sichuan": PresetView("Sichuan: Chengdu and Mianyang", ((30.25, 103.55), (31.85, 105.15))),
-    "shaanxi": PresetView("Shaanxi: Xi'an", ((33.95, 108.35), (34.75, 109.45))),
-    "jingjin": PresetView("Beijing and Tianjin", ((38.75, 115.75), (40.45, 118.05))),
+    "china": PresetView("All China", CHINA_VIEW_BOUNDS, "All China"),
+    "prd": PresetView("Pearl River Delta", ((22.35, 112.55), (23.55, 114.45)), "Pearl River Delta"),
+    "sichuan": PresetView("Sichuan: Chengdu and Mianyang", ((30.25, 103.55), (31.85, 105.15)),
+                          "Sichuan"),
+    "shaanxi": PresetView("Shaanxi: Xi'an", ((33.95, 108.35), (34.75, 109.45)), "Xi'an"),
+    "jingjin": PresetView("Beijing and Tianjin", ((38.75, 115.75), (40.45, 118.05)),
+                          "Beijing–Tianjin"),
     "shandong": PresetView(
-        "Shandong coast: Qingdao, Guzhenkou", ((35.45, 119.35), (36.55, 120.95))
+        "Shandong coast: Qingdao, Guzhenkou", ((35.45, 119.35), (36.55, 120.95)), "Shandong coast"
     ),
 }

@@ -11,19 +11,19 @@ from streamlit_folium import st_folium
 from dashboard import cache
 from dashboard.downloads import render_downloads
 from dashboard.map_state import MAP_KEY, handle_map_change, handle_table_select
+from dashboard.map_view import current_view_request, on_preset_change
 from dashboard.sidebar import (
     AS_OF_MODE_KEY,
     AS_OF_YEAR_KEY,
-    CENTER_KEY,
     PLAYING_KEY,
     PRESENT_KEY,
     PROVINCE_LAYER_KEY,
     PROVINCE_LAYER_MEASURES,
     SELECTED_KEY,
     VIEW_KEY,
-    ZOOM_KEY,
     atlas_bounds,
     current_filter,
+    play_button,
     set_widget_values_next_run,
 )
 from dashboard.tables import EMPTY_CELL, RECORD_COLUMN_CONFIG
@@ -47,15 +47,22 @@ MAP_HEIGHT_PX = 600
 PRESENT_SCALE = 1.6
 PLAY_STEP_SECONDS = 1.2
 
+#: The map takes the height the screen leaves it (the map fits itself to its frame):
+#: at 1366x768 most of it shows without scrolling, at 1920x1080 it grows.
+MAP_CSS = """<style>
+iframe[title="streamlit_folium.st_folium"] {
+  height: clamp(400px, calc(100vh - 340px), 860px) !important; }
+</style>"""
+
 #: Hides Streamlit's chrome and lets the map fill the screen in presentation mode.
 PRESENTATION_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
 [data-testid="stSidebarNav"] { display: none !important; }
-.block-container { padding: 0.6rem 1.2rem 0 1.2rem !important; max-width: 100% !important; }
-iframe[title="streamlit_folium.st_folium"] { height: calc(100vh - 245px) !important; }
-[data-testid="stMetricValue"] { font-size: 2.4rem !important; }
-[data-testid="stMetricLabel"] p { font-size: 1.15rem !important; }
+.block-container { padding: 0.5rem 1.2rem 0 1.2rem !important; max-width: 100% !important; }
+iframe[title="streamlit_folium.st_folium"] { height: calc(100vh - 200px) !important; }
+[data-testid="stMetricValue"] { font-size: 2.1rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.1rem !important; }
 </style>"""
 
 ss = st.session_state
@@ -94,17 +101,25 @@ def _clear_selection() -> None:
     ss[SELECTED_KEY] = None
 
 
+def _enter_presentation() -> None:
+    ss[PRESENT_KEY] = True
+
+
 if present:
     st.html(PRESENTATION_CSS)
-    head, exit_col = st.columns([6, 1], vertical_alignment="center")
-    head.markdown(f"### CMF Atlas · {escape_markdown(describe_filter(flt))}")
-    exit_col.button("Exit presentation", on_click=_exit_presentation, width="stretch")
+    as_of_on = bool(ss.get(AS_OF_MODE_KEY)) and bounds.year_min < bounds.year_max
+    head, play_col, exit_col = st.columns([6, 1.1, 1.1], vertical_alignment="center")
+    head.markdown(f"#### CMF Atlas · {escape_markdown(describe_filter(flt))}")
+    if as_of_on:
+        play_button(play_col, bounds, key="present_play_button")
+    exit_col.button("Exit presentation", on_click=_exit_presentation, width="stretch",
+                    key="exit_presentation", icon=":material/close_fullscreen:")
 else:
+    st.html(MAP_CSS)
     st.markdown("## CMF Atlas")
     st.caption(
-        "China's military-civil fusion (军民融合) landscape: industrial clusters, state guidance "
-        "funds and innovation demonstration zones. Every record cites its sources; "
-        "hover a symbol for its name, click it for details."
+        "China's military-civil fusion (军民融合) landscape: clusters, guidance funds and "
+        "demonstration zones, each record with its sources."
     )
 
 # With a fifth metric the capital needs the widest column to show "RMB 1,234.5 bn" in full.
@@ -137,12 +152,22 @@ if summary.total == 0 and user_shown == 0:
         "domain, province or name search, or press **Reset filters** in the sidebar."
     )
 
-view = ss.get(VIEW_KEY) if ss.get(VIEW_KEY) in PRESET_VIEWS else None
-st.segmented_control(
-    "View", options=list(PRESET_VIEWS), format_func=lambda k: PRESET_VIEWS[k].label,
-    key=VIEW_KEY, label_visibility="collapsed",
+preset_col, present_col = st.columns([5, 1], vertical_alignment="center") if not present \
+    else (st.container(), None)
+preset_col.segmented_control(
+    "View", options=list(PRESET_VIEWS),
+    format_func=lambda k: PRESET_VIEWS[k].short or PRESET_VIEWS[k].label,
+    key=VIEW_KEY, label_visibility="collapsed", on_change=on_preset_change,
+    help="Frame a region; click the chosen one again to re-centre on it. On the map, hover "
+    "a symbol for its name and click it for details; a numbered badge holds the records "
+    "on one spot: click it to spread them out.",
 )
-view = ss.get(VIEW_KEY) if ss.get(VIEW_KEY) in PRESET_VIEWS else "china"
+if present_col is not None:
+    present_col.button(
+        "Present", icon=":material/slideshow:", on_click=_enter_presentation,
+        width="stretch", key="enter_presentation", type="primary",
+        help="Presentation mode: the map fills the screen, with larger symbols and text.",
+    )
 
 choropleth = None
 shading = ss.get(PROVINCE_LAYER_KEY, "off")
@@ -158,18 +183,17 @@ if shading in PROVINCE_LAYER_MEASURES:
     }
 
 scale = PRESENT_SCALE if present else 1.0
-base = build_base_map(
-    cache.basemap_script(), kinds=flt.kinds, scale=scale, bounds=PRESET_VIEWS[view].bounds,
-    fill_frame=present, user_layer=user_selected is not None,
+# The base map depends on the scale only: anything else in it would reload the map.
+base = build_base_map(cache.basemap_script(), scale=scale, fill_frame=True)
+as_of_year = int(ss.get(AS_OF_YEAR_KEY, bounds.year_max)) if ss.get(AS_OF_MODE_KEY) else None
+records_layer = build_record_layers(
+    selected, kinds=flt.kinds, choropleth=choropleth, user_frame=user_layer, scale=scale,
+    view=current_view_request(ss), as_of_year=as_of_year,
     # The legend lists only the zone statuses some record has (the data's, not the
-    # filter's, so the map need not reload when a filter changes).
+    # filter's, so the legend does not change as filters do).
     zone_statuses=set(frame["status"].dropna())
     | (set() if user_all is None else set(user_all["status"].dropna())),
 )
-records_layer = build_record_layers(
-    selected, kinds=flt.kinds, choropleth=choropleth, user_frame=user_layer
-)
-center = ss.get(CENTER_KEY)
 st_folium(
     base,
     key=MAP_KEY,
@@ -177,8 +201,6 @@ st_folium(
     height=MAP_HEIGHT_PX,
     use_container_width=True,
     returned_objects=["last_active_drawing"],
-    center=tuple(center) if center else None,
-    zoom=ss.get(ZOOM_KEY),
     on_change=handle_map_change,
 )
 
@@ -221,13 +243,18 @@ if not present:
             st.caption("The Your data layer is hidden: tick *Your data* in the sidebar.")
         else:
             _records_table(user_selected, USER_TABLE_KEY)
-    render_downloads(selected, flt, user_selected, view)
+    # The report figure frames the preset in use (or the records, when the
+    # filters leave one region: see geodata.figure).
+    preset = ss.get(VIEW_KEY) if ss.get(VIEW_KEY) in PRESET_VIEWS else "china"
+    render_downloads(selected, flt, user_selected, preset)
 
 if ss.get(PLAYING_KEY) and ss.get(AS_OF_MODE_KEY):
     year = int(ss.get(AS_OF_YEAR_KEY, bounds.year_max))
-    if year >= bounds.year_max:
-        ss[PLAYING_KEY] = False
-    else:
+    if year < bounds.year_max:
         time.sleep(PLAY_STEP_SECONDS)
         set_widget_values_next_run(**{AS_OF_YEAR_KEY: year + 1})
-        st.rerun()
+    # The last year stops the play in the same run that shows it, so the button
+    # already reads "Play the years" there (a later click starts from the first year).
+    if year + 1 >= bounds.year_max:
+        ss[PLAYING_KEY] = False
+    st.rerun()

@@ -157,18 +157,121 @@ window.CMF = (function () {
     return d;
   }
 
+  /* Curated records go into one Leaflet.markercluster group per record layer set,
+   * so records on one spot become a count badge; a click on the badge spiderfies it
+   * in place (never a zoom), so every record is at most two clicks away. */
+  function clusterGroup(target) {
+    if (target.cmfCluster) { return target.cmfCluster; }
+    var r = S.stack_radius * Math.sqrt(S.scale);
+    var mcg = L.markerClusterGroup({
+      maxClusterRadius: r, zoomToBoundsOnClick: false, spiderfyOnMaxZoom: false,
+      showCoverageOnHover: false, removeOutsideVisibleBounds: false, animate: false,
+      spiderfyDistanceMultiplier: 1.4 * S.scale,
+      spiderLegPolylineOptions: {weight: 1.5, color: "#333", opacity: 0.7},
+      iconCreateFunction: function (cluster) {
+        var n = cluster.getChildCount();
+        var size = Math.round((n < 10 ? 26 : 30) * Math.sqrt(S.scale));
+        // The ring shows the mix of layers stacked here, in the layers' colours.
+        var counts = {cluster: 0, fund: 0, zone: 0}, stops = [], at = 0;
+        cluster.getAllChildMarkers().forEach(function (m) {
+          var k = m.feature.properties.kind;
+          if (Object.prototype.hasOwnProperty.call(counts, k)) { counts[k] += 1; }
+        });
+        ["cluster", "fund", "zone"].forEach(function (k) {
+          if (!counts[k]) { return; }
+          var end = at + 360 * counts[k] / n;
+          stops.push(S.colors[k] + " " + at.toFixed(1) + "deg " + end.toFixed(1) + "deg");
+          at = end;
+        });
+        var ring = stops.length ? "conic-gradient(" + stops.join(", ") + ")" : "#333";
+        return L.divIcon({
+          className: "cmf-stack", iconSize: [size, size],
+          // Constant markup: numbers and the settings' colours, never data.
+          html: "<div class=\"cmf-stack-badge\" style=\"background: " + ring + "\" title=\"" +
+            n + " records here: click to show them all\"><span>" + n + "</span></div>"
+        });
+      }
+    });
+    mcg.on("clusterclick", function (e) { e.layer.spiderfy(); });
+    // Spread-out dots are drawn below badges (paths sit under markers): while a badge is
+    // spread, the other badges fade and let clicks through, so no record is hidden.
+    mcg.on("spiderfied", function () {
+      if (mcg._map) { mcg._map.getContainer().classList.add("cmf-spread"); }
+    });
+    mcg.on("unspiderfied", function () {
+      if (mcg._map) { mcg._map.getContainer().classList.remove("cmf-spread"); }
+    });
+    mcg.on("remove", function () {
+      var box = document.querySelector(".leaflet-container");
+      if (box) { box.classList.remove("cmf-spread"); }
+    });
+    target.cmfCluster = mcg;
+    recordGroups.push(mcg);
+    if (recordGroups.length > 6) { recordGroups.shift(); }
+    target.addLayer(mcg);
+    return mcg;
+  }
+
+  function bindRecord(feature, lyr, user) {
+    lyr.bindTooltip(function () { return tooltip(feature.properties, user); },
+                    {direction: "top", opacity: 0.95});
+    // autoPan off: a click never moves the map; fitPopup keeps the popup inside instead.
+    lyr.bindPopup(function () { return popup(feature.properties, user); },
+                  {maxWidth: 380, minWidth: 240, autoPan: false, className: "cmf-popup-wrap"});
+  }
+
   function addRecords(map, data, user, pointToLayer) {
     var layer = L.geoJSON(data, {
       pointToLayer: pointToLayer || (user ? userSymbol : symbol),
-      onEachFeature: function (feature, lyr) {
-        lyr.bindTooltip(function () { return tooltip(feature.properties, user); },
-                        {direction: "top", opacity: 0.95});
-        lyr.bindPopup(function () { return popup(feature.properties, user); },
-                      {maxWidth: 380, minWidth: 260});
+      onEachFeature: function (feature, lyr) { bindRecord(feature, lyr, user); }
+    });
+    if (user) {
+      layer.addTo(map);
+      return layer;
+    }
+    clusterGroup(map).addLayers(layer.getLayers());
+    return layer;
+  }
+
+  // The marker-cluster groups made so far (the last few): searched by shownRecords().
+  var recordGroups = [];
+
+  /* Ids of the curated records on the map now, stacked or not: for tests. */
+  function shownRecords() {
+    var ids = [];
+    recordGroups.forEach(function (g) {
+      if (g._map) {
+        g.eachLayer(function (l) { ids.push(l.feature.properties.id); });
       }
     });
-    layer.addTo(map);
-    return layer;
+    return ids;
+  }
+
+  function findRecord(id) {
+    var hit = null;
+    recordGroups.forEach(function (g) {
+      if (g._map) {
+        g.eachLayer(function (l) { if (l.feature.properties.id === id) { hit = l; } });
+      }
+    });
+    userLayers.forEach(function (g) {
+      if (g._map && !g.cmfCanvas) {
+        g.eachLayer(function (l) { if (l.feature.properties.id === id) { hit = l; } });
+      }
+    });
+    return hit;
+  }
+
+  /* Where a record can be clicked now: its own symbol, or the badge it is stacked in. */
+  function recordTarget(id) {
+    var lyr = findRecord(id);
+    if (!lyr) { return null; }
+    // On the map itself (alone, or spread out): its own symbol. Otherwise the badge it is
+    // stacked in (getVisibleParent looks for a DOM icon, which circle markers lack).
+    var g = lyr.__parent ? lyr.__parent._group : null;
+    var vis = (lyr._map || !g) ? lyr : g.getVisibleParent(lyr);
+    return {stacked: !!(vis && vis !== lyr), element: vis && (vis.getElement ? vis.getElement() : vis._path),
+            record: lyr.getElement ? lyr.getElement() : lyr._path};
   }
 
   // The user layers made so far (the last few): counted by userSymbols().
@@ -198,17 +301,38 @@ window.CMF = (function () {
     return out;
   }
 
+  function baseStyle(f, tiles) {
+    var st = f.properties.role === "province" ? S.base.province : S.base.neighbour;
+    return tiles ? L.extend({}, st, {fillOpacity: 0}) : st;
+  }
+
+  /* The offline basemap is an opaque fill; when the user switches on an online tile
+   * layer its fill goes transparent (the boundary lines stay), so the tiles show. */
   function addBasemap(map, data) {
     if (!map.getPane("cmf-base")) {
       map.createPane("cmf-base");
       map.getPane("cmf-base").style.zIndex = 250;
     }
-    return L.geoJSON(data, {
+    var base = L.geoJSON(data, {
       pane: "cmf-base", interactive: false,
-      style: function (f) {
-        return f.properties.role === "province" ? S.base.province : S.base.neighbour;
-      }
+      style: function (f) { return baseStyle(f, false); }
     }).addTo(map);
+    function tilesOn() {
+      var on = false;
+      map.eachLayer(function (l) { if (l instanceof L.TileLayer) { on = true; } });
+      return on;
+    }
+    function restyle(e) {
+      if (!(e.layer instanceof L.TileLayer)) { return; }
+      // layerremove fires before the layer leaves map._layers: look again next tick.
+      setTimeout(function () {
+        var on = tilesOn();
+        base.setStyle(function (f) { return baseStyle(f, on); });
+        map.getContainer().classList.toggle("cmf-tiles-on", on);
+      }, 0);
+    }
+    map.on("layeradd layerremove", restyle);
+    return base;
   }
 
   function addChoropleth(target, spec) {
@@ -270,15 +394,164 @@ window.CMF = (function () {
     map.whenReady(update);
   }
 
-  function prepareMap(map) {
-    if (!map.getPane("cmf-choro")) {
-      map.createPane("cmf-choro");
-      map.getPane("cmf-choro").style.zIndex = 300;
+  /* ---- The view: fitted in the browser to the map's real size, kept by the browser. ----
+   * Python sends a view request (an id, a preset's bounds, and a centre and zoom when a
+   * link pins one) with the record layers; the map applies a request once, when its id
+   * is new. Filters, layers and selection therefore never move the view, and a preset
+   * is fitted with fractional zoom to whatever size the map has. */
+  var view = {map: null, request: null, applied: null, auto: true, writer: null};
+
+  function fitRequest(map, req, animate) {
+    view.auto = true;
+    if (map._animatingZoom) {
+      // A zoom animation ending later would put its own zoom back: fit after it.
+      map.once("zoomend", function () { fitRequest(map, req, false); });
+      return;
     }
+    map.stop();
+    var pad = S.view.padding;
+    map.fitBounds(req.bounds, {paddingTopLeft: pad.top_left, paddingBottomRight: pad.bottom_right,
+                               animate: !!animate});
+  }
+
+  function applyRequest(map, req, animate) {
+    map.invalidateSize({pan: false});  // fit to the size the frame has now
+    view.request = req;
+    view.applied = req.id;
+    if (req.center && req.zoom !== null && req.zoom !== undefined) {
+      view.auto = false;
+      map.setView(req.center, req.zoom, {animate: false});
+    } else {
+      fitRequest(map, req, animate);
+    }
+  }
+
+  function requestView(group, req) {
+    function apply() {
+      var map = group._map;
+      if (!map || view.applied === req.id) { return; }
+      applyRequest(map, req, view.applied !== null);
+    }
+    if (group._map) { apply(); } else { group.once("add", apply); }
+  }
+
+  /* The map never shows past the drawn neighbourhood: pan inside it, and zoom out no
+   * further than the zoom at which the view still fits inside it. */
+  function limitView(map) {
+    var b = L.latLngBounds(S.view.max_bounds);
+    var z = Math.max(S.view.min_zoom, map.getBoundsZoom(b, true));
+    map.options.minZoom = z;
+    if (map.getZoom() < z) { map.setZoom(z, {animate: false}); }
+  }
+
+  function parentWindow() {
+    try {
+      var w = window.parent;
+      return (w && w !== window && w.location.href) ? w : null;
+    } catch (e) { return null; }  // not same-origin (e.g. a saved HTML file): no URL sync
+  }
+
+  /* lat/lon/zoom in the page's URL follow the map once the user moves it (debounced, one
+   * history entry per settled view, so Back/Forward walk through the views); a fitted
+   * preset writes none, so an untouched map keeps a clean link. */
+  function writeUrl(map) {
+    var w = parentWindow();
+    if (!w) { return; }
+    var url = new w.URL(w.location.href), p = url.searchParams, c = map.getCenter();
+    var before = url.search;
+    if (view.auto) {
+      p.delete("lat"); p.delete("lon"); p.delete("zoom");
+    } else {
+      var lon = ((c.lng + 180) % 360 + 360) % 360 - 180;
+      p.set("lat", c.lat.toFixed(4)); p.set("lon", lon.toFixed(4));
+      p.set("zoom", String(Math.round(map.getZoom() * 100) / 100));
+    }
+    if (url.search === before) { return; }
+    w.history[view.auto ? "replaceState" : "pushState"](w.history.state, "", url.toString());
+  }
+
+  function restoreFromUrl(map) {
+    var w = parentWindow();
+    if (!w) { return; }
+    var p = new w.URL(w.location.href).searchParams;
+    var lat = parseFloat(p.get("lat")), lon = parseFloat(p.get("lon")), z = parseFloat(p.get("zoom"));
+    if (isFinite(lat) && isFinite(lon) && isFinite(z)) {
+      view.auto = false;
+      map.setView([lat, lon], z, {animate: false});
+    } else if (view.request) {
+      fitRequest(map, view.request, false);
+    }
+  }
+
+  /* ---- Popups: inside the map, whatever the symbol's place; the map does not move. ---- */
+  function fitPopup(map, popup) {
+    var size = map.getSize(), margin = 8;
+    var anchor = map.latLngToContainerPoint(popup.getLatLng());
+    var maxW = Math.max(160, Math.min(380, size.x - 2 * margin));
+    popup.options.maxWidth = maxW;
+    popup.options.minWidth = Math.min(240, maxW);
+    popup.options.offset = L.point(0, 7);
+    // Room above the symbol (where Leaflet opens popups) or, near the top, below it.
+    var above = anchor.y - margin - 27, below = size.y - anchor.y - margin - 12;
+    var flip = above < 180 && below > above;
+    popup.options.maxHeight = Math.max(60, (flip ? below : above) - 40);
+    popup.update();
+    var el = popup.getElement();
+    if (!el) { return; }
+    var box = map.getContainer().getBoundingClientRect();
+    for (var pass = 0; pass < 3; pass += 1) {
+      var w = el.offsetWidth, h = el.offsetHeight, dx = 0;
+      if (anchor.x - w / 2 < margin) { dx = margin - (anchor.x - w / 2); }
+      if (anchor.x + w / 2 > size.x - margin) { dx = size.x - margin - (anchor.x + w / 2); }
+      popup.options.offset = L.point(dx, flip ? h + 12 : 7);
+      popup.update();
+      // The frame, padding and close button come on top of maxHeight: trim what is over.
+      var r = el.getBoundingClientRect();
+      var over = flip ? r.bottom - (box.bottom - margin) : (box.top + margin) - r.top;
+      if (over <= 0.5) { break; }
+      popup.options.maxHeight = Math.max(60, popup.options.maxHeight - over);
+      popup.update();
+    }
+    el.classList.toggle("cmf-popup-below", flip);
+    el.classList.toggle("cmf-popup-shifted", popup.options.offset.x !== 0);
+  }
+
+  /* ---- The selected record: a ring drawn in the map (not the browser's focus box). ---- */
+  var halo = {layer: null, id: null};
+
+  function markSelected(map, id) {
+    var lyr = id ? findRecord(id) : null;
+    var latlng = lyr ? lyr.getLatLng() : null;
+    if (halo.layer && (!latlng || halo.id !== id || !halo.layer.getLatLng().equals(latlng))) {
+      map.removeLayer(halo.layer);
+      halo.layer = null;
+    }
+    halo.id = id;
+    if (!latlng || halo.layer) { return; }
+    var r = (lyr.getRadius ? lyr.getRadius() : S.zone_size * S.scale / 2) + 6 * S.scale;
+    halo.layer = L.circleMarker(latlng, {
+      pane: "cmf-halo", interactive: false, radius: r, color: S.halo.color, weight: 3 * S.scale,
+      opacity: 1, fill: false, className: "cmf-halo"
+    }).addTo(map);
+  }
+
+  function selectedInUrl() {
+    var w = parentWindow();
+    return w ? new w.URL(w.location.href).searchParams.get("id") : null;
+  }
+
+  function prepareMap(map) {
+    [["cmf-choro", 300], ["cmf-halo", 640]].forEach(function (pz) {
+      if (!map.getPane(pz[0])) {
+        map.createPane(pz[0]);
+        map.getPane(pz[0]).style.zIndex = pz[1];
+      }
+    });
+    map.getPane("cmf-halo").style.pointerEvents = "none";
+    view.map = map;
     // Leaflet's keyboard handler focuses the map on mousedown and restores only this
     // frame's scroll; in an iframe that is partly off-screen the *page* scrolls, the
     // mouseup lands elsewhere and the click on a symbol is lost. Focus without scrolling.
-    setTimeout(function () { map.invalidateSize(); }, 50);
     if (map.keyboard && map.keyboard.enabled()) {
       map.keyboard.disable();  // unbinds the original handler before we replace it
       map.keyboard._onMouseDown = function () {
@@ -287,6 +560,124 @@ window.CMF = (function () {
       };
       map.keyboard.enable();
     }
+    // Leaflet.markercluster needs a maximum zoom, and there is no tile layer to give one.
+    if (!map.options.maxZoom) { map.setMaxZoom(S.view.max_zoom); }
+    // The pan limit corrects the view without animation: an animated correction that
+    // ends after a fit would put its own zoom back.
+    map._panInsideMaxBounds = function () {
+      if (!this._enforcingBounds) { this.panInsideBounds(this.options.maxBounds, {animate: false}); }
+    };
+    limitView(map);
+    fitRequest(map, {bounds: S.view.home}, false);
+    map.options.maxBoundsViscosity = 1.0;
+    map.setMaxBounds(S.view.max_bounds);
+    map.on("resize", function () {
+      limitView(map);
+      // A fitted view stays fitted when the frame changes size (presentation mode).
+      if (view.auto && view.request) { fitRequest(map, view.request, false); }
+    });
+    setTimeout(function () { map.invalidateSize(); }, 50);
+    // The frame is sized by the page's CSS after the map is made (and again when the
+    // window changes): watch the container itself, not only the window.
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () { map.invalidateSize({pan: false}); })
+        .observe(map.getContainer());
+    }
+    // Only the user's own moves unpin a fitted view (drag, wheel, double-click, keys,
+    // the zoom buttons); the map's own moves (fits, resizes, pan limits) do not.
+    var userMoved = function () { view.auto = false; };
+    map.on("dragstart", userMoved);
+    var box = map.getContainer();
+    ["wheel", "dblclick", "touchstart"].forEach(function (t) {
+      box.addEventListener(t, userMoved, {passive: true});
+    });
+    box.addEventListener("keydown", function (e) {
+      if (/^(Arrow|\+|-|=|_)/.test(e.key)) { userMoved(); }
+    });
+    if (map.zoomControl) {
+      map.zoomControl.getContainer().addEventListener("click", userMoved);
+    }
+    map.on("moveend", function () {
+      clearTimeout(view.writer);
+      view.writer = setTimeout(function () { writeUrl(map); }, S.view.url_delay_ms);
+    });
+    map.on("popupopen", function (e) { fitPopup(map, e.popup); });
+    var w = parentWindow();
+    if (w) {
+      var onPop = function () { try { restoreFromUrl(map); } catch (err) { /* frame gone */ } };
+      w.addEventListener("popstate", onPop);
+      window.addEventListener("pagehide", function () { w.removeEventListener("popstate", onPop); });
+      // The selection lives in the page's URL (id=...): the ring follows it, including
+      // a record opened from a link, a Close in the detail panel and a filter change.
+      setInterval(function () { markSelected(map, selectedInUrl()); }, 400);
+    }
+  }
+
+  /* Record clicks reach the map through the layers' event parents: ring at once. */
+  function watchClicks(group) {
+    group.on("click", function (e) {
+      var p = e.layer && e.layer.feature && e.layer.feature.properties;
+      if (p && p.id && p.kind && view.map) { markSelected(view.map, p.id); }
+    });
+  }
+
+  /* ---- Controls that belong to a record layer set: the legend and the year. ---- */
+  // Open or folded: kept across layer swaps; decided by the map's height until the user
+  // clicks the toggle.
+  var legendOpen = null, legendChosen = false;
+
+  function addLegend(group, markup, title) {
+    var ctl = L.control({position: "bottomleft"});
+    ctl.onAdd = function (map) {
+      var d = L.DomUtil.create("div", "cmf-legend-box");
+      var btn = el("button", null, "cmf-legend-toggle");
+      btn.type = "button";
+      var body = L.DomUtil.create("div", "cmf-legend-body", d);
+      body.innerHTML = markup;  // built on the server from constants and escaped labels
+      function auto() {
+        if (legendChosen) { return; }
+        legendOpen = map.getSize().y >= S.legend_open_min_px * Math.min(S.scale, 1.25);
+        show();
+      }
+      function show() {
+        body.style.display = legendOpen ? "" : "none";
+        btn.textContent = legendOpen ? "Hide " + title.toLowerCase() : "Show " + title.toLowerCase();
+        btn.setAttribute("aria-expanded", legendOpen ? "true" : "false");
+      }
+      map.on("resize", auto);
+      ctl.cmfOff = function () { map.off("resize", auto); };
+      btn.addEventListener("click", function () {
+        legendChosen = true;
+        legendOpen = !legendOpen;
+        show();
+      });
+      d.insertBefore(btn, body);
+      if (legendOpen === null || !legendChosen) { auto(); } else { show(); }
+      L.DomEvent.disableClickPropagation(d);
+      L.DomEvent.disableScrollPropagation(d);
+      return d;
+    };
+    group.on("add", function () { if (group._map) { ctl.addTo(group._map); } });
+    group.on("remove", function () {
+      if (ctl.cmfOff) { ctl.cmfOff(); }
+      ctl.remove();
+    });
+    if (group._map) { ctl.addTo(group._map); }
+    return ctl;
+  }
+
+  function addYearBadge(group, year) {
+    var ctl = L.control({position: "topright"});
+    ctl.onAdd = function () {
+      var d = el("div", null, "cmf-year");
+      d.appendChild(el("div", "As of", "cmf-year-label"));
+      d.appendChild(el("div", year, "cmf-year-value"));
+      return d;
+    };
+    group.on("add", function () { if (group._map) { ctl.addTo(group._map); } });
+    group.on("remove", function () { ctl.remove(); });
+    if (group._map) { ctl.addTo(group._map); }
+    return ctl;
   }
 
   function init(settings, css) {
@@ -302,5 +693,8 @@ window.CMF = (function () {
 
   return {init: init, prepareMap: prepareMap, addChoropleth: addChoropleth, addRecords: addRecords,
           addUserRecords: addUserRecords, userSymbols: userSymbols, addBasemap: addBasemap,
-          addPlaceLabels: addPlaceLabels, popup: popup, tooltip: tooltip, safeUrl: safeUrl};
+          addPlaceLabels: addPlaceLabels, popup: popup, tooltip: tooltip, safeUrl: safeUrl,
+          requestView: requestView, addLegend: addLegend, addYearBadge: addYearBadge,
+          watchClicks: watchClicks, shownRecords: shownRecords, recordTarget: recordTarget,
+          viewState: function () { return {auto: view.auto, applied: view.applied}; }};
 })();

@@ -35,7 +35,8 @@ def wait_for_symbols(page, expected: int, timeout_s: float = 30) -> int:
             if frame is not None and frame.evaluate(
                 "() => !!(window.L && document.querySelector('.cmf-legend'))"
             ):
-                count = frame.evaluate("() => document.querySelectorAll('.cmf-symbol').length")
+                # Records on one spot are stacked under a badge: count records, not DOM.
+                count = frame.evaluate("() => CMF.shownRecords().length")
                 if count == expected:
                     return count
         except Exception:  # the iframe was replaced mid-call; look again
@@ -54,8 +55,10 @@ def test_symbols_match_filters_offline(page, sample_app, sample_frame):
     assert wait_for_symbols(page, expected) == expected
 
     frame = map_frame(page)
-    assert frame.evaluate("() => document.querySelectorAll('.cmf-fund').length") == 3
-    assert frame.evaluate("() => document.querySelectorAll('.cmf-zone').length") == 2
+    kinds = dict(zip(sample_frame["id"], sample_frame["kind"], strict=True))
+    shown = [kinds[i] for i in frame.evaluate("() => CMF.shownRecords()")]
+    assert shown.count("fund") == 3
+    assert shown.count("zone") == 2
     provinces = frame.evaluate(
         "() => document.querySelectorAll('.leaflet-cmf-base-pane path').length")
     assert provinces > 0, "the offline basemap should be drawn"
@@ -86,10 +89,12 @@ def test_symbols_match_filters_offline(page, sample_app, sample_frame):
 
 
 def test_popup_shows_sources_as_safe_links(page, sample_app):
+    from .map_helpers import click_record
+
     page.goto(sample_app, wait_until="domcontentloaded")
     assert wait_for_symbols(page, 7) == 7
     frame = map_frame(page)
-    frame.locator(".cmf-cluster").first.click()
+    click_record(page, frame, "cluster-alpha")
     popup = frame.locator(".cmf-popup")
     popup.wait_for(timeout=10_000)
     text = popup.inner_text()

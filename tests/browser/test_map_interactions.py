@@ -33,7 +33,9 @@ def detail_heading(page) -> str:
 def test_click_selects_record_and_link_carries_it(page, sample_app, sample_frame):
     page.goto(sample_app, wait_until="domcontentloaded")
     assert wait_for_symbols(page, len(sample_frame)) == len(sample_frame)
-    map_frame(page).locator(".cmf-zone-approved").first.click()
+    from .map_helpers import click_record
+
+    click_record(page, map_frame(page), "zone-approved")
     assert wait_for(lambda: "Approved Zone" in detail_heading(page)), detail_heading(page)
     assert wait_for(lambda: query(page).get("id") == ["zone-approved"]), query(page)
     ARTIFACTS.mkdir(exist_ok=True)

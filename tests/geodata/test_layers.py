@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 import re
 
-from geodata.assets import LEAFLET_FILES, install_offline_assets
+from geodata.assets import (
+    LEAFLET_FILES,
+    MARKERCLUSTER_FILES,
+    MARKERCLUSTER_SUBDIR,
+    install_offline_assets,
+)
 from geodata.layers import build_base_map, build_map, legend_html, script_json
 
 EMPTY_BASE = {"type": "FeatureCollection", "features": []}
@@ -46,8 +51,10 @@ def test_no_cdn_only_local_leaflet(sample_frame):
     html = build_map(sample_frame, EMPTY_BASE).get_root().render()
     scripts = re.findall(r'<script[^>]+src="([^"]+)"', html)
     styles = re.findall(r'<link[^>]+href="([^"]+)"', html)
-    assert scripts == ["../../app/static/vendor/leaflet-1.9.3/leaflet.js"]
-    assert styles == ["../../app/static/vendor/leaflet-1.9.3/leaflet.css"]
+    assert scripts == ["../../app/static/vendor/leaflet-1.9.3/leaflet.js",
+                       "../../app/static/vendor/leaflet.markercluster-1.4.1/leaflet.markercluster.js"]
+    assert styles == ["../../app/static/vendor/leaflet-1.9.3/leaflet.css",
+                      "../../app/static/vendor/leaflet.markercluster-1.4.1/MarkerCluster.css"]
     assert "cdn" not in html.lower()
 
 
@@ -98,6 +105,8 @@ def test_install_offline_assets_copies_leaflet(tmp_path):
     for rel in LEAFLET_FILES:
         assert (root / rel).stat().st_size > 0
     assert "Leaflet" in (root / "leaflet.js").read_text(encoding="utf-8")[:500]
+    for rel in MARKERCLUSTER_FILES:
+        assert (tmp_path / MARKERCLUSTER_SUBDIR / rel).stat().st_size > 0
     (root / "leaflet.js").write_text("corrupted", encoding="utf-8")
     install_offline_assets(tmp_path)
     assert "corrupted" not in (root / "leaflet.js").read_text(encoding="utf-8")
@@ -114,3 +123,22 @@ def test_a_preserialised_basemap_draws_the_same_map():
     plain = build_base_map(base).get_root().render()
     ready = build_base_map(script_json(base)).get_root().render()
     assert _basemap_payload(plain) == _basemap_payload(ready) == base
+
+
+def test_base_map_is_the_same_whatever_the_filters_and_view(sample_frame):
+    """streamlit-folium reloads the map when the base map's script changes (issue 9:
+    unticking Funds reset the view): the base map depends on the scale only."""
+    from geodata.layers import ViewRequest, build_record_layers
+
+    def script(m) -> str:  # as streamlit-folium keys it: element ids stripped
+        return re.sub(r"(_[a-z0-9]+)", "", m.get_root().render())
+
+    assert script(build_base_map(EMPTY_BASE)) == script(build_base_map(EMPTY_BASE))
+    layers = build_record_layers(sample_frame, kinds={"zone"}, view=ViewRequest("3"),
+                                 as_of_year=2017)
+    m = build_base_map(EMPTY_BASE)
+    layers.add_to(m)
+    html = m.get_root().render()
+    assert 'CMF.requestView(map, {"id":"3"' in html
+    assert "CMF.addYearBadge(map, 2017)" in html
+    assert "CMF.addLegend(map," in html
