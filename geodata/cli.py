@@ -220,7 +220,7 @@ EXIT_WRITE_FAILED = 3
 def _mapping_pair(text: str) -> tuple[str, str]:
     header, sep, field = text.rpartition("=")
     if not sep or not header:
-        raise argparse.ArgumentTypeError(f"expected HEADER=field, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected HEADER=field, got {quote_input(text)}")
     return header, field
 
 

@@ -100,7 +100,13 @@ import shapely
 import yaml
 from pydantic import ValidationError
 
-from geodata.load import DatasetError, Problem, load_records, load_records_text
+from geodata.load import (
+    DatasetError,
+    Problem,
+    bounded_message,
+    load_records,
+    load_records_text,
+)
 from geodata.quoting import quote_input
 from geodata.readers import (
     DEFAULT_CRS,
@@ -594,7 +600,8 @@ def _preview_from_table(
             if header:
                 file_warnings.append(Problem(
                     name, None, "-", field_,
-                    f"column {header!r} is ignored: coordinates come from the geometry",
+                    f"column {quote_input(header)} is ignored: coordinates come from the "
+                    "geometry",
                 ))
     builder = _RecordBuilder(name, mapping, kind, table)
     try:
@@ -612,11 +619,12 @@ def _preview_from_table(
 
 def _mapping_errors(table: Table, mapping: ColumnMapping) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = []
-    columns = f"the file's columns are {list(table.headers)}"
+    columns = f"the file's columns are {quote_input(list(table.headers), 200)}"
     for header, field_ in mapping.pairs:
         if header not in table.headers:
             errors.append(
-                (field_, f"the mapping names column {header!r}, which the file does not have; "
+                (field_, f"the mapping names column {quote_input(header)}, which the file does "
+                         "not have; "
                          f"{columns}")
             )
     fields = {f for _, f in mapping.pairs}
@@ -667,7 +675,7 @@ def _text(value: Any) -> str | None:
 
 def _number(value: Any, expected: str) -> float:
     if isinstance(value, bool):
-        raise _CellError(f"expected {expected}, got {value!r}")
+        raise _CellError(f"expected {expected}, got {quote_input(value)}")
     if isinstance(value, numbers.Real):
         text = quote_input(value)
         try:
@@ -677,7 +685,9 @@ def _number(value: Any, expected: str) -> float:
     else:
         text = str(value).strip()
         if _NON_FINITE.match(text):
-            raise _CellError(f"must be a finite number, got {text!r}; expected {expected}")
+            raise _CellError(
+                f"must be a finite number, got {quote_input(text)}; expected {expected}"
+            )
         if not _DECIMAL.match(text):
             raise _CellError(f"is not a number: got {short_repr(text)}; expected {expected}")
         number = float(text)
@@ -782,7 +792,7 @@ class _RecordBuilder:
             part = field_.split(".")[-1]
             root = next((f for f, p in SOURCE_FIELDS.items() if p == part), root)
         header = self.header_of.get(root)
-        return f" (column {header!r})" if header else ""
+        return f" (column {quote_input(header)})" if header else ""
 
     def run(self, crs: str | None) -> None:
         rows = self.table.rows
@@ -808,7 +818,7 @@ class _RecordBuilder:
             if raw_id is not None:
                 if raw_id in seen_raw:
                     problems.setdefault("id", (
-                        f"duplicate id {raw_id!r}, first used in {seen_raw[raw_id]}; "
+                        f"duplicate id {quote_input(raw_id)}, first used in {seen_raw[raw_id]}; "
                         "expected every row to have its own id"
                     ))
                 else:
@@ -1074,7 +1084,7 @@ def _schema_errors(exc: ValidationError) -> list[tuple[str, str]]:
             message = "required value is missing"
         elif "got " not in message and not isinstance(err.get("input"), dict):
             message += f" (got {short_repr(err.get('input'))})"
-        out.append((field_, message))
+        out.append((field_, bounded_message(message)))
     return out
 
 

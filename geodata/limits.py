@@ -22,6 +22,11 @@ QUOTE_MAX_CHARS = 80
 #: and converting one costs time quadratic in its length.
 NUMBER_MAX_CHARS = 40
 
+#: Longest message about one problem (characters). Each quotes input through
+#: :func:`geodata.quoting.quote_input` already; this caps any wording that
+#: does not (a validator's own text), so no message grows with its input.
+MESSAGE_MAX_CHARS = 1_000
+
 #: Problems listed on screen (the Your-data page, the CLI) before "and N more".
 #: Enough to see the pattern of a mistake; the full list is a download
 #: (``--report FILE`` on the CLI). Rendering 50,000 messages froze the page.

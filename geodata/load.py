@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from geodata.limits import PROBLEMS_MAX, PROBLEMS_SHOWN
+from geodata.limits import MESSAGE_MAX_CHARS, PROBLEMS_MAX, PROBLEMS_SHOWN
 from geodata.quoting import quote_input
 from geodata.safe_yaml import ItemProblem, RefusedYamlError, read_yaml_list
 from geodata.schema import ALLOW_OUTSIDE_CHINA, Record
@@ -106,8 +106,15 @@ def _problems_from_validation(
             err["loc"] or not isinstance(err["input"], dict)  # not the whole record
         ):
             msg = f"{msg} (got {quote_input(err['input'])})"
-        out.append(Problem(file, line, label, field, msg))
+        out.append(Problem(file, line, label, field, bounded_message(msg)))
     return out
+
+
+def bounded_message(message: str) -> str:
+    """``message`` cut to :data:`geodata.limits.MESSAGE_MAX_CHARS`, marked where it was cut."""
+    if len(message) <= MESSAGE_MAX_CHARS:
+        return message
+    return message[: MESSAGE_MAX_CHARS - 1] + "…"
 
 
 def _reject_non_finite(raw: dict) -> list[str]:

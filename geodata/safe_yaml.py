@@ -105,15 +105,19 @@ class YamlList:
 
 
 class _Frame:
-    """One open sequence or mapping while events are turned into values."""
+    """One open sequence or mapping while events are turned into values.
 
-    __slots__ = ("key", "key_line", "line", "value")
+    Marks (libyaml's positions) are kept rather than line numbers: a line is
+    worked out only for a message, which keeps the hot loop lean.
+    """
 
-    def __init__(self, value: list | dict, line: int):
+    __slots__ = ("key", "key_mark", "mark", "value")
+
+    def __init__(self, value: list | dict, mark: Any):
         self.value = value
-        self.line = line
+        self.mark = mark
         self.key: Any = _NO_KEY
-        self.key_line = line
+        self.key_mark = mark
 
 
 _NO_KEY = object()
@@ -196,58 +200,73 @@ def _check_collection_tag(event: Any, kind: str) -> None:
         )
 
 
+_ScalarEvent = events.ScalarEvent
+_SequenceStart = events.SequenceStartEvent
+_MappingStart = events.MappingStartEvent
+_Alias = events.AliasEvent
+#: First characters of every plain scalar that may be null, a bool or a number.
+_MAYBE_TYPED = frozenset("0123456789+-.~nNtTfF")
+
+
 def _read_node(parser: Any, index: int, problems: list[ItemProblem]) -> Any:
     """One complete value (scalar, or a whole nested structure) from the event stream.
 
     Iterative, with an explicit stack, so deep nesting cannot exhaust Python's
-    recursion limit.
+    recursion limit. Plain text, the bulk of any file, takes the shortest path.
     """
+    get = parser.get_event
     stack: list[_Frame] = []
     while True:
-        event = parser.get_event()
-        line = event.start_mark.line + 1
-        if isinstance(event, events.AliasEvent):
+        event = get()
+        kind = type(event)
+        if kind is _ScalarEvent:
+            text = event.value
+            if event.tag is None and (event.style or not text or text[0] not in _MAYBE_TYPED):
+                value: Any = text if text or event.style else None
+            else:
+                top = stack[-1] if stack else None
+                key = top.key if top is not None and type(top.value) is dict else _NO_KEY
+                value = _scalar(event, index, key, problems)
+            mark = event.start_mark
+        elif kind is _MappingStart or kind is _SequenceStart:
+            _check_collection_tag(event, "map" if kind is _MappingStart else "seq")
+            stack.append(_Frame({} if kind is _MappingStart else [], event.start_mark))
+            continue
+        elif kind is _Alias:
             raise RefusedYamlError(
                 f"an alias (*{event.anchor}) repeats another part of the file; expected "
                 "every record written out in full (anchors and aliases are not supported)",
-                line,
+                event.start_mark.line + 1,
             )
-        if isinstance(event, events.ScalarEvent):
-            where = stack[-1].key if stack and isinstance(stack[-1].value, dict) else _NO_KEY
-            value: Any = _scalar(event, index, line, where, problems)
-        elif isinstance(event, events.SequenceStartEvent):
-            _check_collection_tag(event, "seq")
-            stack.append(_Frame([], line))
-            continue
-        elif isinstance(event, events.MappingStartEvent):
-            _check_collection_tag(event, "map")
-            stack.append(_Frame({}, line))
-            continue
         else:  # SequenceEnd or MappingEnd
             frame = stack.pop()
-            value, line = frame.value, frame.line
+            value, mark = frame.value, frame.mark
         if not stack:
             return value
-        _add(stack[-1], value, line, index, problems)
+        top = stack[-1]
+        container = top.value
+        if type(container) is list:
+            container.append(value)
+        else:
+            _add_to_mapping(top, value, mark, index, problems)
 
 
-def _add(frame: _Frame, value: Any, line: int, index: int, problems: list[ItemProblem]) -> None:
+def _add_to_mapping(
+    frame: _Frame, value: Any, mark: Any, index: int, problems: list[ItemProblem]
+) -> None:
     container = frame.value
-    if isinstance(container, list):
-        container.append(value)
-        return
     if frame.key is _NO_KEY:
         if isinstance(value, (list, dict)):
             raise RefusedYamlError(
-                "a mapping key must be a plain value, not a list or mapping", line
+                "a mapping key must be a plain value, not a list or mapping", mark.line + 1
             )
-        frame.key, frame.key_line = value, line
+        frame.key, frame.key_mark = value, mark
         return
     key = frame.key
     frame.key = _NO_KEY
     if key in container:
         problems.append(ItemProblem(
-            index, frame.key_line, str(key),
+            index, frame.key_mark.line + 1, str(key),
             f"the key {quote_input(key)} appears more than once in one mapping; expected each "
             "key once (YAML would silently keep the last value)",
         ))
@@ -255,10 +274,9 @@ def _add(frame: _Frame, value: Any, line: int, index: int, problems: list[ItemPr
     container[key] = value
 
 
-def _scalar(
-    event: Any, index: int, line: int, key: Any, problems: list[ItemProblem]
-) -> Any:
+def _scalar(event: Any, index: int, key: Any, problems: list[ItemProblem]) -> Any:
     text: str = event.value
+    line = event.start_mark.line + 1
     field_ = "-" if key is _NO_KEY else str(key)
     tag = event.tag
     if tag == "!" or (tag is None and event.style):  # quoted, block or '!': a string

@@ -35,6 +35,8 @@ from pydantic import (
     model_validator,
 )
 
+from geodata.quoting import quote_input
+
 #: The three map layers. Order is the drawing and legend order.
 KINDS: dict[str, str] = {
     "cluster": "Clusters",
@@ -265,14 +267,14 @@ class Source(BaseModel):
         if isinstance(v, int):
             v = str(v)
         if isinstance(v, str) and not _PARTIAL_DATE.match(v):
-            raise ValueError(f"expected YYYY, YYYY-MM or YYYY-MM-DD, got {v!r}")
+            raise ValueError(f"expected YYYY, YYYY-MM or YYYY-MM-DD, got {quote_input(v)}")
         return v
 
     @field_validator("url")
     @classmethod
     def _url_is_http(cls, v: str | None) -> str | None:
         if v is not None and not re.match(r"^https?://[^\s<>\"']+$", v):
-            raise ValueError(f"expected an http(s) URL without spaces, got {v!r}")
+            raise ValueError(f"expected an http(s) URL without spaces, got {quote_input(v)}")
         return v
 
 
@@ -319,10 +321,10 @@ class Record(BaseModel):
         unknown = [d for d in v if d not in DOMAINS]
         if unknown:
             raise ValueError(
-                f"unknown domain(s) {unknown}; expected any of {sorted(DOMAINS)}"
+                f"unknown domain(s) {quote_input(unknown)}; expected any of {sorted(DOMAINS)}"
             )
         if len(set(v)) != len(v):
-            raise ValueError(f"domains repeat: {v}")
+            raise ValueError(f"domains repeat: {quote_input(v)}")
         return v
 
     @field_validator("province")

@@ -106,24 +106,31 @@ def _problems(problems: tuple[Problem, ...], what: str, key: str) -> None:
     to draw and a million crashed the tab).
     """
     shown = problems[:PROBLEMS_SHOWN]
-    st.dataframe(
-        problems_table(shown), hide_index=True, width="stretch", column_config=PROBLEM_CONFIG
-    )
-    label = "in full" if len(shown) == len(problems) else f"the first {len(shown):,} in full"
-    with st.expander(f"{what.capitalize()}s {label}, as text"):
-        st.code("\n".join(str(p) for p in shown), language=None, wrap_lines=True)
+    # The count and the download first, where they are seen without scrolling.
     left, right = st.columns([3, 2], vertical_alignment="center")
-    if len(problems) > len(shown):
-        left.caption(
-            f"The first {len(shown):,} of {len(problems):,} {what}s are listed; the download "
-            "has them all."
-        )
+    plural = "s" if len(problems) != 1 else ""
+    left.caption(
+        f"The first {len(shown):,} of {len(problems):,} {what}s are listed below; the "
+        "download has them all."
+        if len(problems) > len(shown)
+        else f"{len(problems):,} {what}{plural}, listed below."
+    )
     right.download_button(
-        f"Download all {len(problems):,} {what}{'s' if len(problems) != 1 else ''} (CSV)",
+        f"Download all {len(problems):,} {what}s (CSV)" if plural
+        else f"Download the {what} (CSV)",
         data=problems_csv_text(problems).encode("utf-8-sig"),
         file_name=f"{save_stem(problems[0].file)}-{what}s.csv", mime="text/csv",
         key=f"user_{what}_csv_{key}", icon=":material/download:", width="stretch",
     )
+    st.dataframe(
+        problems_table(shown), hide_index=True, width="stretch", column_config=PROBLEM_CONFIG
+    )
+    label = (
+        f"Every {what} in full, as text" if len(shown) == len(problems)
+        else f"The first {len(shown):,} {what}s in full, as text"
+    )
+    with st.expander(label):
+        st.code("\n".join(str(p) for p in shown), language=None, wrap_lines=True)
 
 
 def _flash(level: str, text: str, map_link: bool = False) -> None:

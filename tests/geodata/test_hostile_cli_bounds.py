@@ -1,8 +1,8 @@
 """Hostile YAML, records and CLI arguments are answered in bounded time, memory and output.
 
 Each case runs the real CLI (``python -m geodata import`` or ``validate``) in
-its own process; ``os.wait4`` gives that process's peak memory (``ru_maxrss``)
-and CPU time, so one case cannot hide behind another's. Before the fixes a
+its own process, which reports its peak memory (``VmHWM``) as it exits;
+``os.wait4`` gives its CPU time. One case cannot hide behind another's. Before the fixes a
 520-byte YAML file took 49-98 s and 3.5 GB and ended in a traceback; a file of
 50,000 bad records printed 674 MB.
 
@@ -52,12 +52,30 @@ CORPUS_CASES: dict[str, list[str]] = {
 }
 
 
+#: Runs the CLI as ``python -m geodata`` does, and on exit writes the process's
+#: peak resident memory (VmHWM, kB) to the file named by $PEAK_FILE. Read from
+#: /proc rather than ``ru_maxrss``, which Linux lets a child inherit from the
+#: memory of the (large) pytest process it was forked from.
+RUN_CLI = """
+import atexit, os, runpy, sys
+def peak():
+    status = open("/proc/self/status").read()
+    kb = next(l.split()[1] for l in status.splitlines() if l.startswith("VmHWM:"))
+    open(os.environ["PEAK_FILE"], "w").write(kb)
+atexit.register(peak)
+sys.argv = ["geodata", *sys.argv[1:]]
+runpy.run_module("geodata", run_name="__main__", alter_sys=True)
+"""
+
+
 def run_measured(args: list[str], cwd: Path) -> tuple[int, str, str, float, float]:
     """Run ``python -m geodata ARGS``; return code, stdout, stderr, peak MB, CPU seconds."""
     out_path, err_path = cwd / "stdout.txt", cwd / "stderr.txt"
+    peak_path = cwd / "peak-kb.txt"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "geodata", *args], cwd=REPO, stdout=out, stderr=err,
+            [sys.executable, "-c", RUN_CLI, *args], cwd=REPO, stdout=out, stderr=err,
+            env={**os.environ, "PEAK_FILE": str(peak_path)},
         )
         deadline = time.monotonic() + 120
         while True:
@@ -69,7 +87,7 @@ def run_measured(args: list[str], cwd: Path) -> tuple[int, str, str, float, floa
                 pytest.fail(f"{args} still running after 120 s")
             time.sleep(0.05)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    rss_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+    rss_mb = int(peak_path.read_text()) / 1024
     cpu_s = usage.ru_utime + usage.ru_stime
     return (
         proc.returncode, out_path.read_text("utf-8"), err_path.read_text("utf-8"), rss_mb, cpu_s
