@@ -207,6 +207,18 @@ def start_file_reader() -> threading.Thread:
 
 # Few entries: a preview of a 20 MB file can take tens of MB in memory.
 @st.cache_data(show_spinner="Reading your file…", max_entries=8, ttl=3600)
+def _import_preview(
+    data: bytes, filename: str, mapping: ColumnMapping | None, kind: str, crs: str | None,
+    max_bytes: int,
+) -> ImportPreview:
+    from geodata.bounded import run_bounded
+    from geodata.importer import preview_import
+
+    return run_bounded(
+        preview_import, data, filename, mapping, kind=kind, crs=crs, max_bytes=max_bytes
+    ).value
+
+
 def import_preview(
     data: bytes, filename: str, mapping: ColumnMapping | None, kind: str, crs: str | None,
     max_bytes: int,
@@ -214,9 +226,10 @@ def import_preview(
     """:func:`geodata.importer.preview_import` of an upload's bytes, cached on its content.
 
     Read in a child process within the time and memory bounds of
-    :mod:`geodata.limits` (:func:`geodata.bounded.preview_import_bounded`),
-    so a file that makes reading endless is refused, and its reader killed,
-    when the bound passes, even if the browser tab was closed.
+    :mod:`geodata.limits` (:func:`geodata.bounded.run_bounded`), so a file
+    that makes reading endless is refused, and its reader killed, when the
+    bound passes, even if the browser tab was closed. That refusal is not
+    cached (an exception is not): on a busy server the next try may finish.
 
     Keyed on the bytes themselves (Streamlit hashes them), the name, the
     column mapping, the default kind, the CRS and the cap, so a widget change
@@ -225,8 +238,9 @@ def import_preview(
     very same bytes. Raises only what ``preview_import`` raises for invalid
     arguments.
     """
-    from geodata.bounded import preview_import_bounded
+    from geodata.bounded import BoundExceededError, refused_preview
 
-    return preview_import_bounded(
-        data, filename, mapping, kind=kind, crs=crs, max_bytes=max_bytes
-    )
+    try:
+        return _import_preview(data, filename, mapping, kind, crs, max_bytes)
+    except BoundExceededError as exc:
+        return refused_preview(filename, exc)

@@ -261,8 +261,7 @@ def preview_import_bounded(
     >>> preview_import_bounded(b"name,lat,lon,year\\nLab,39,117,2018\\n", "a.csv").ok
     True
     """
-    from geodata.importer import ImportPreview, preview_import
-    from geodata.load import Problem
+    from geodata.importer import preview_import
 
     if isinstance(source, (str, os.PathLike)):
         name = filename or Path(os.fspath(source)).name
@@ -275,5 +274,13 @@ def preview_import_bounded(
     try:
         outcome = run_bounded(preview_import, source, filename, mapping, bounds=bounds, **options)
     except BoundExceededError as exc:
-        return ImportPreview(name, errors=(Problem(name, None, "-", "-", exc.message),))
+        return refused_preview(name, exc)
     return outcome.value
+
+
+def refused_preview(name: str, exc: BoundExceededError) -> ImportPreview:
+    """The preview of a file whose read passed a bound: nothing imported, one error saying why."""
+    from geodata.importer import ImportPreview
+    from geodata.load import Problem
+
+    return ImportPreview(name, errors=(Problem(name, None, "-", "-", exc.message),))

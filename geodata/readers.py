@@ -961,7 +961,10 @@ def _choose_layer(
 
 def _layer_summary(geometry: str, info: dict[str, Any]) -> str:
     count = info.get("features", -1)
-    size = "no features" if count == 0 else (f"{count:,} features" if count > 0 else "features")
+    size = (
+        "no features" if count == 0 else "1 feature" if count == 1
+        else f"{count:,} features" if count > 0 else "features"
+    )
     return f"{size}, {geometry.lower()}"
 
 
