@@ -20,7 +20,7 @@ from geodata.export import (
     to_geojson_text,
     with_user_records,
 )
-from geodata.figure import DEFAULT_TITLE, TEXT_MODES, WIDTHS_IN, figure_extent
+from geodata.figure_options import DEFAULT_TITLE, TEXT_MODES, WIDTHS_IN, figure_extent
 from geodata.filters import RecordFilter
 from geodata.places import CHINA_VIEW_BOUNDS, PRESET_VIEWS
 

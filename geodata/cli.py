@@ -166,13 +166,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_figure(args: argparse.Namespace) -> int:
     # Imported here: matplotlib is slow to import and only this command needs it.
-    from geodata.figure import (
-        FigureFontError,
-        dataset_date,
-        export_figure,
-        figure_extent,
-        figure_format,
-    )
+    from geodata.figure import FigureFontError, dataset_date, export_figure, figure_format
+    from geodata.figure_options import figure_extent
 
     figure_format(args.out)  # a bad extension fails before any data is read
     flt = filter_from_args(args)

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.downloads import FRAMES, figure_bounds
 from dashboard.guard import FAILURE_PREFIX
 from dashboard.map_state import handle_table_select
-from geodata.figure import WIDTHS_IN
+from geodata.figure_options import WIDTHS_IN
 from geodata.filters import SEARCH_HELP
 from geodata.frame import records_to_frame
 from geodata.importer import preview_import

@@ -28,6 +28,7 @@ from geodata.figure import (
     save_figure,
     source_line,
 )
+from geodata.figure_options import FIT_ASPECT
 from geodata.filters import FundSizeRange, RecordFilter, filter_records
 from geodata.frame import records_to_frame
 from geodata.load import load_records
@@ -479,7 +480,7 @@ def test_records_bounds_is_landscape_and_inside_china():
     one = pd.DataFrame({"lon": [116.4], "lat": [39.9]})
     (south, west), (north, east) = figmod.records_bounds([one])
     ground_w = (east - west) * np.cos(np.radians((south + north) / 2))
-    assert ground_w >= (north - south) * figmod.FIT_ASPECT * 0.999
+    assert ground_w >= (north - south) * FIT_ASPECT * 0.999
     edge = pd.DataFrame({"lon": [134.5], "lat": [53.5]})
     (s2, w2), (n2, e2) = figmod.records_bounds([edge])
     (cs, cw), (cn, ce) = figmod.CHINA_VIEW_BOUNDS
