@@ -129,9 +129,10 @@ def click_record(page, frame, record_id: str) -> int:
         assert under is None, f"{record_id}: its badge is covered by {under!r}"
         page.mouse.click(*xy)
         clicks += 1
-        assert wait_for(lambda: not frame.evaluate(
-            "(id) => CMF.recordTarget(id).stacked", record_id), 5), \
-            f"{record_id}: the badge did not spread out"
+        assert wait_for(lambda: frame.evaluate(
+            "(id) => { const t = CMF.recordTarget(id); return !t.stacked && !!t.record; }",
+            record_id), 5), f"{record_id}: the badge did not spread out"
+        time.sleep(0.4)  # a person's second click comes a moment after the first
     xy = _center_of(frame, page, f"CMF.recordTarget({record_id!r}).record")
     assert xy is not None, f"{record_id}: its symbol is not drawn"
     page.mouse.click(*xy)
