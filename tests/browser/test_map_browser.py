@@ -25,7 +25,7 @@ def map_frame(page):
     return handle.content_frame()
 
 
-def wait_for_symbols(page, expected: int, timeout_s: float = 30) -> int:
+def wait_for_symbols(page, expected: int, timeout_s: float = 60) -> int:
     """Wait until the map draws ``expected`` record symbols; return the last count."""
     deadline = time.monotonic() + timeout_s
     count = -1
