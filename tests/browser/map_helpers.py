@@ -25,19 +25,6 @@ VIEW_JS = """(china) => {
 }"""
 
 
-#: What covers the centre of a record's badge, or null when the badge itself is there.
-COVER_JS = """(id) => {
-  const el = CMF.recordTarget(id).element, r = el.getBoundingClientRect();
-  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-  if (el.contains(hit)) { return null; }
-  const path = [];
-  for (let n = hit; n && path.length < 5; n = n.parentElement) {
-    path.push(n.tagName + "." + (n.className.baseVal ?? n.className));
-  }
-  return path.join(" < ");
-}"""
-
-
 def map_frame(page):
     """The streamlit-folium iframe's frame (it is replaced when the map reloads)."""
     return page.wait_for_selector(MAP_IFRAME, timeout=30_000).content_frame()
@@ -102,10 +89,21 @@ def drag_map(page, dx: int, dy: int) -> None:
 
 
 def _center_of(frame, page, js_element: str) -> tuple[float, float] | None:
-    """Page coordinates of the centre of an element found by ``js_element`` in the map."""
+    """Page coordinates of a visible point of an element found by ``js_element``.
+
+    The centre if nothing covers it there, else the point of a grid over the
+    element nearest its centre where the element is on top (what a person clicks
+    when another badge or symbol overlaps part of it); ``None`` if none is.
+    """
     rect = frame.evaluate(f"""() => {{ const el = {js_element};
         if (!el) {{ return null; }} const r = el.getBoundingClientRect();
-        return [r.left + r.width / 2, r.top + r.height / 2]; }}""")
+        const cx = r.left + r.width / 2, cy = r.top + r.height / 2, pts = [];
+        for (let i = 1; i < 8; i++) {{ for (let j = 1; j < 8; j++) {{
+            pts.push([r.left + r.width * i / 8, r.top + r.height * j / 8]); }} }}
+        pts.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
+        for (const [x, y] of pts) {{ if (el.contains(document.elementFromPoint(x, y))) {{
+            return [x, y]; }} }}
+        return null; }}""")
     if rect is None:
         return None
     box = page.locator(MAP_IFRAME).bounding_box()
@@ -124,16 +122,15 @@ def click_record(page, frame, record_id: str) -> int:
     clicks = 0
     if target["stacked"]:
         xy = _center_of(frame, page, f"CMF.recordTarget({record_id!r}).element")
-        assert xy is not None, f"{record_id}: its badge is not drawn"
-        under = frame.evaluate(COVER_JS, record_id)
-        assert under is None, f"{record_id}: its badge is covered by {under!r}"
+        assert xy is not None, f"{record_id}: its badge is not drawn or wholly covered"
         page.mouse.click(*xy)
         clicks += 1
-        assert wait_for(lambda: not frame.evaluate(
-            "(id) => CMF.recordTarget(id).stacked", record_id), 5), \
-            f"{record_id}: the badge did not spread out"
+        assert wait_for(lambda: frame.evaluate(
+            "(id) => { const t = CMF.recordTarget(id); return !t.stacked && !!t.record; }",
+            record_id), 5), f"{record_id}: the badge did not spread out"
+        time.sleep(0.4)  # a person's second click comes a moment after the first
     xy = _center_of(frame, page, f"CMF.recordTarget({record_id!r}).record")
-    assert xy is not None, f"{record_id}: its symbol is not drawn"
+    assert xy is not None, f"{record_id}: its symbol is not drawn or wholly covered"
     page.mouse.click(*xy)
     return clicks + 1
 
