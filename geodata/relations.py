@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 from pydantic import ValidationError
 
 from geodata.frame import records_to_frame
@@ -311,7 +312,8 @@ def attach_relations(
     out = frame.copy()
     ids = out["id"]
     out["ancestors"] = ids.map(lambda i: anc.get(i, ()))
-    out["parent_id"] = out["ancestors"].map(lambda a: a[0] if a else None)
+    out["parent_id"] = pd.Series([a[0] if a else None for a in out["ancestors"]],
+                                 index=out.index, dtype=object)
     out["links"] = ids.map(lambda i: per.get(i, []))
     out["designations"] = ids.map(lambda i: accepted.get(i, []))
     out["designated"] = ids.isin(in_force)

@@ -163,11 +163,11 @@ def describe(name: str, category: str, province: str | None, meta: dict[str, Any
     """A neutral sentence from the structured fields (never ASPI's prose)."""
     label = CATEGORIES["organisation"][category].split(" (")[0].lower()
     where = f" in {province}" if province else ""
-    article = "an" if label[0] in "aeiou" else "a"
+    article = "an" if re.match(r"[aeio]|u(?!ni)", label) else "a"
     text = f"{name} is {article} {label}{where}"
     agencies = [a.split(" (")[0] for a in meta.get("supervising agencies", [])]
     if agencies:
-        text += f", supervised by {_join(agencies)}"
+        text += f", supervised by {_join(['the ' + a for a in agencies])}"
     text += "."
     counts = []
     for key, word in (("topics", "research topic"), ("major defence laboratories",
