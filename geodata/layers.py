@@ -449,7 +449,7 @@ def build_record_layers(
         MapScript(f"CMF.addChoropleth(map, {_js_json(choropleth)});", name="CMFChoro").add_to(
             group
         )
-    if links is not None and (links.get("lines") or links.get("hidden")):
+    if links is not None and (links.get("lines") or links.get("hidden") or links.get("origin")):
         MapScript(f"CMF.addLinks(map, {_js_json(links)});", name="CMFLinks").add_to(group)
     for kind in DRAW_ORDER:
         if kind in kinds:

@@ -345,8 +345,10 @@ def link_lines(
     -------
     dict
         ``{"lines": [{"from": [lat, lon], "to": [lat, lon], "type", "from_name",
-        "to_name", "selected"}], "title": str, "hidden": str}``; ``hidden`` says
-        how many links could not be drawn because an end is unplaced.
+        "to_name", "selected"}], "title": str, "hidden": str, "origin": [lat, lon]}``;
+        ``hidden`` says how many links could not be drawn because an end is
+        unplaced; ``origin`` (only when the selected record is placed) is where
+        the map rings the selection.
 
     Example
     -------
@@ -393,7 +395,10 @@ def link_lines(
         title = "Links (bold: the selected record's)"
     hidden = (f"{unplaced} link(s) of the selected record end at an organisation "
               "that is not on the map" if unplaced else "")
-    return {"lines": lines, "title": title, "hidden": hidden}
+    out: dict[str, Any] = {"lines": lines, "title": title, "hidden": hidden}
+    if selected in pos:
+        out["origin"] = list(pos[selected])  # a ring marks where the bold lines start
+    return out
 
 
 def group_options(frame: pd.DataFrame) -> dict[str, str]:

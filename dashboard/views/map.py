@@ -115,8 +115,9 @@ else:
     st.markdown("## CMF Atlas")
     st.caption(
         "China's military-civil fusion (军民融合) landscape: industrial clusters, state guidance "
-        "funds and innovation demonstration zones. Every record cites its sources; "
-        "hover a symbol for its name, click it for details."
+        "funds, innovation demonstration zones and the organisations behind them, with the "
+        "links between them. Every record cites its sources; hover a symbol for its name, "
+        "click it for details and links."
     )
 
 # One metric per layer, then the capital (the widest: "RMB 1,234.5 bn"), then Your data.

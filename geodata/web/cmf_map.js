@@ -302,6 +302,12 @@ window.CMF = (function () {
       line.addTo(layer);
       types[ln.type] = true;
     });
+    if (data.origin) {
+      L.circleMarker(data.origin, {
+        pane: "cmf-selection", radius: 13 * S.scale, fill: false, color: S.link.selected,
+        weight: 3 * S.scale, opacity: 0.9, interactive: false, className: "cmf-link-origin"
+      }).addTo(layer);
+    }
     var legend = L.control({position: "bottomright"});
     legend.onAdd = function () {
       var d = el("div", null, "cmf-legend cmf-links-legend");
@@ -361,6 +367,12 @@ window.CMF = (function () {
     if (!map.getPane("cmf-links")) {
       map.createPane("cmf-links");
       map.getPane("cmf-links").style.zIndex = 390;
+    }
+    // The ring around the selected record, above every symbol, never in the way of a click.
+    if (!map.getPane("cmf-selection")) {
+      map.createPane("cmf-selection");
+      map.getPane("cmf-selection").style.zIndex = 650;
+      map.getPane("cmf-selection").style.pointerEvents = "none";
     }
     // Leaflet's keyboard handler focuses the map on mousedown and restores only this
     // frame's scroll; in an iframe that is partly off-screen the *page* scrolls, the
