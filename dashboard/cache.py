@@ -65,6 +65,22 @@ def atlas_frame() -> gpd.GeoDataFrame:
     return _load_frame(paths, _stamps(paths))
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _review_counts(paths: tuple[str, ...], stamps: tuple[int, ...]) -> dict[str, int]:
+    atlas = load_atlas([Path(p) for p in paths])
+    out = {"accepted": 0, "rejected": 0, "records": 0}
+    for d in atlas.designations:
+        out[d.review] += 1
+    out["records"] = len({d.record for d in atlas.designations if d.in_force})
+    return out
+
+
+def designation_review_counts() -> dict[str, int]:
+    """How many designation candidates were accepted and rejected, and records on a list."""
+    paths = dataset_paths()
+    return _review_counts(paths, _stamps(paths))
+
+
 # A resource, not data: one shared, immutable object, so a rerun neither copies
 # nor re-serialises half a megabyte.
 @st.cache_resource(show_spinner="Loading the basemap…")

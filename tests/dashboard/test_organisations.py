@@ -56,3 +56,14 @@ def test_detail_panel_lists_links_and_a_click_selects_the_other_end(v2app):
     assert "subsidiary of listed org\\-group" in fields["US designations"]
     sub = next(b for b in v2app.button if b.label.startswith("Parent of: Institute Subsidiary"))
     assert "not on the map" in sub.label
+
+
+def test_about_page_documents_the_model(v2app):
+    v2app.switch_page("views/about.py").run()
+    assert not v2app.exception
+    text = " ".join(m.value for m in v2app.markdown)
+    assert "2 accepted, 1 rejected" in text.replace("**", "")
+    assert "China Electronics Corporation" in text
+    codes = {c for t in v2app.table for c in t.value.get("Code", [])}
+    assert {"parent_of", "defence_conglomerate", "us_dod_1260h", "subsidiary_of_listed",
+            "first_reported", "high", "district", "reference_list", "normalised_name"} <= codes
