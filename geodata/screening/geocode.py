@@ -114,7 +114,8 @@ def _units() -> dict[str, AdminUnit]:
         code = row.adcode[:6]
         if row.name in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"):
             continue
-        level = "province" if code.endswith("0000") else "city" if code.endswith("00") else "district"
+        level = ("province" if code.endswith("0000")
+                 else "city" if code.endswith("00") else "district")
         out[code] = AdminUnit(code, row.name, level, float(row.longitude), float(row.latitude))
     return out
 

@@ -151,7 +151,9 @@ def atlas_targets(records: Iterable[object]) -> list[ScreenTarget]:
     """
     out = []
     for rec in records:
-        names = tuple(n for n in (getattr(rec, "name_en", None), getattr(rec, "name_zh", None)) if n)
+        names = tuple(
+            n for n in (getattr(rec, "name_en", None), getattr(rec, "name_zh", None)) if n
+        )
         aliases = tuple(getattr(rec, "aliases", None) or ())
         aliases += tuple(a for n in names for a in bracketed_abbreviations(n))
         url = next((s.url for s in getattr(rec, "sources", []) if getattr(s, "url", None)), None)

@@ -1,0 +1,107 @@
+"""Screen a whole list: candidates and a placement for every row.
+
+:func:`screen_list` is the one entry point used by the page and the CLI. It
+never decides for the user: every row keeps all its candidates, each with a
+decision that starts *undecided* (the review step sets it), and
+:func:`screened_records` turns the placed rows into map records for the
+user's layer, each naming the atlas records and list entries it was matched to.
+
+Example
+-------
+>>> from geodata.screening.listfile import read_list
+>>> from geodata.screening.targets import ScreenTarget
+>>> table = read_list("name,address\\nCETC,北京市海淀区\\n".encode(), "x.csv")
+>>> screener = Screener([ScreenTarget(key="l:cetc", source="us_dod_1260h",
+...     label="CETC Group", names=("CETC Group",), aliases=("CETC",))])
+>>> row = screen_list(table, screener, name_column="name", address_column="address")[0]
+>>> row.candidates[0].basis, row.placement.precision
+('alias', 'district')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from geodata.screening.geocode import Placement, place_address
+from geodata.screening.listfile import NameList
+from geodata.screening.match import Candidate, Screener, best_candidate
+from geodata.screening.targets import ScreenTarget, atlas_targets, reference_targets
+
+DECISIONS: dict[str, str] = {
+    "undecided": "Not reviewed yet",
+    "accepted": "Reviewed: the same organisation",
+    "rejected": "Reviewed: a different organisation",
+}
+
+
+@dataclass
+class ScreenedRow:
+    """One row of the user's list with its candidates and placement."""
+
+    row: int
+    where: str
+    name: str
+    alias: str = ""
+    address: str = ""
+    candidates: list[Candidate] = field(default_factory=list)
+    placement: Placement | None = None
+
+    @property
+    def best(self) -> Candidate | None:
+        return best_candidate(self.candidates)
+
+
+def build_screener(records: Iterable[object] = (), *, designations: Mapping[str, Sequence[str]]
+                   | None = None) -> Screener:
+    """The atlas ``records`` and both US lists, ready to screen against.
+
+    ``designations`` maps a record id to its designation labels (e.g.
+    ``["listed: us_dod_1260h"]``), so a hit on that record says it is listed.
+    """
+    atlas = atlas_targets(records)
+    if designations:
+        from dataclasses import replace
+
+        atlas = [replace(t, designations=tuple(designations.get(t.record_id or "", ())))
+                 for t in atlas]
+    return Screener([*atlas, *reference_targets()])
+
+
+def screen_list(table: NameList, screener: Screener, *, name_column: str,
+                alias_column: str | None = None, address_column: str | None = None,
+                progress: Callable[[int, int], None] | None = None) -> list[ScreenedRow]:
+    """Screen every row of ``table``; rows with an empty name are skipped.
+
+    Raises
+    ------
+    ValueError
+        If a named column is not in the table.
+    """
+    for col in (name_column, alias_column, address_column):
+        if col is not None and col not in table.headers:
+            raise ValueError(f"{table.file}: no column {col!r}; the columns are {table.headers}")
+    out = []
+    total = len(table.rows)
+    for i, row in enumerate(table.rows, start=1):
+        name = row.get(name_column, "").strip()
+        if progress is not None and (i % 200 == 0 or i == total):
+            progress(i, total)
+        if not name:
+            continue
+        alias = row.get(alias_column, "").strip() if alias_column else ""
+        address = row.get(address_column, "").strip() if address_column else ""
+        aliases = [a.strip() for a in alias.replace("；", ";").split(";") if a.strip()]
+        out.append(ScreenedRow(
+            row=i, where=table.places[i - 1] if i <= len(table.places) else f"row {i}",
+            name=name, alias=alias, address=address,
+            candidates=screener.candidates(name, aliases),
+            placement=place_address(address) if address_column else None,
+        ))
+    return out
+
+
+def hit_targets(row: ScreenedRow, decisions: Mapping[tuple[int, str], str]) -> list[ScreenTarget]:
+    """The targets of ``row`` that the user has not rejected."""
+    return [c.target for c in row.candidates
+            if decisions.get((row.row, c.target.key), "undecided") != "rejected"]
