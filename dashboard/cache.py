@@ -19,6 +19,8 @@ from geodata.filters import RecordFilter, filter_bounds, filter_records
 from geodata.frame import records_to_frame
 from geodata.layers import ScriptJSON, script_json
 from geodata.load import DATASET_DIR, default_dataset_paths, load_records
+from geodata.screening.match import Screener
+from geodata.screening.run import build_screener
 
 if TYPE_CHECKING:
     import altair as alt
@@ -186,3 +188,16 @@ def import_preview(
     from geodata.importer import preview_import
 
     return preview_import(data, filename, mapping, kind=kind, crs=crs, max_bytes=max_bytes)
+
+
+# A resource: the screener indexes every name once (about a second with both US
+# lists) and is only read afterwards, by every session.
+@st.cache_resource(show_spinner="Indexing names for screening…", max_entries=2)
+def _screener(paths: tuple[str, ...], stamps: tuple[int, ...]) -> Screener:
+    return build_screener(atlas_frame().itertuples(index=False))
+
+
+def screener() -> Screener:
+    """The screener over the atlas records in use and both US lists."""
+    paths = dataset_paths()
+    return _screener(paths, _stamps(paths))

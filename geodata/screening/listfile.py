@@ -147,17 +147,21 @@ def _read_xlsx(data: bytes, name: str, max_rows: int) -> NameList:
         raise ListFileError(f"{name}: not a readable Excel workbook "
                             f"({quote_input(type(exc).__name__)})") from None
     try:
-        sheet = next((ws for ws in book.worksheets if (ws.max_row or 0) > 0), None)
+        sheet = next((ws for ws in book.worksheets if _has_cells(ws)), None)
         if sheet is None:
             raise ListFileError(f"{name}: the workbook has no sheet with rows")
         if (sheet.max_column or 0) > SCREEN_MAX_COLUMNS:
             raise ListFileError(f"{name}: sheet {quote_input(sheet.title)} has "
                                 f"{sheet.max_column:,} columns; the limit is {SCREEN_MAX_COLUMNS}")
-        rows_iter = sheet.iter_rows(values_only=True, max_col=SCREEN_MAX_COLUMNS)
+        width = min(sheet.max_column or 1, SCREEN_MAX_COLUMNS)
+        rows_iter = sheet.iter_rows(values_only=True, max_col=width)
         header = next(rows_iter, None)
         if header is None:
             raise ListFileError(f"{name}: sheet {quote_input(sheet.title)} is empty")
-        headers = _headers(["" if h is None else str(h) for h in header], name)
+        cells = ["" if h is None else str(h) for h in header]
+        while cells and not cells[-1].strip():
+            cells.pop()  # a sheet's used range often runs past its last real column
+        headers = _headers(cells, name)
         rows: list[dict[str, str]] = []
         places: list[str] = []
         for row_no, values in enumerate(rows_iter, start=2):
@@ -173,6 +177,14 @@ def _read_xlsx(data: bytes, name: str, max_rows: int) -> NameList:
         return NameList(name, headers, rows, sheet=sheet.title, notes=notes, places=places)
     finally:
         book.close()
+
+
+def _has_cells(sheet: object) -> bool:
+    """Whether a sheet has any non-empty cell in its first rows (a blank sheet says max_row 1)."""
+    for values in sheet.iter_rows(values_only=True, max_row=50, max_col=SCREEN_MAX_COLUMNS):
+        if any(v not in (None, "") for v in values):
+            return True
+    return False
 
 
 def _headers(header: list[str], name: str) -> list[str]:

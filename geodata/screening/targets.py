@@ -146,22 +146,34 @@ def load_1286(path: Path | None = None) -> list[ScreenTarget]:
 def atlas_targets(records: Iterable[object]) -> list[ScreenTarget]:
     """Atlas records as targets: English and Chinese names and every alias.
 
+    ``records`` are :class:`~geodata.schema.Record` objects or rows of the
+    atlas frame (``frame.itertuples()``): anything with ``id``, ``name_en``,
+    ``name_zh`` and optionally ``aliases`` and ``sources``.
+
     Records carry their designations (if the data model has them) so a hit
     on an atlas organisation also says which US list it is on.
     """
     out = []
     for rec in records:
         names = tuple(
-            n for n in (getattr(rec, "name_en", None), getattr(rec, "name_zh", None)) if n
+            n for n in (getattr(rec, "name_en", None), getattr(rec, "name_zh", None))
+            if isinstance(n, str) and n
         )
-        aliases = tuple(getattr(rec, "aliases", None) or ())
+        raw_aliases = getattr(rec, "aliases", None)
+        aliases = tuple(raw_aliases) if isinstance(raw_aliases, list | tuple) else ()
         aliases += tuple(a for n in names for a in bracketed_abbreviations(n))
-        url = next((s.url for s in getattr(rec, "sources", []) if getattr(s, "url", None)), None)
+        urls = (_field(s, "url") for s in (getattr(rec, "sources", None) or ()))
         out.append(ScreenTarget(
             key=f"atlas:{rec.id}", source="atlas", label=f"{names[0]} ({rec.id})",
-            names=names, aliases=tuple(dict.fromkeys(aliases)), record_id=rec.id, url=url,
+            names=names, aliases=tuple(dict.fromkeys(aliases)), record_id=rec.id,
+            url=next((u for u in urls if u), None),
         ))
     return out
+
+
+def _field(source: object, name: str) -> object:
+    """A source's field, whether the source is a model (records) or a dict (frame rows)."""
+    return source.get(name) if isinstance(source, dict) else getattr(source, name, None)
 
 
 def reference_targets(shared_dir: Path | None = None) -> list[ScreenTarget]:
