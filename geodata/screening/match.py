@@ -122,7 +122,7 @@ class Screener:
                 key = normalise_name(n)
                 if key:
                     self._normal[key].append((i, n))
-            if t.source != "atlas" or t.designations:
+            if t.source != "atlas" or t.listed_as:
                 for a in t.aliases:
                     key = normalise_name(a)
                     if _short_name_ok(key):
@@ -144,13 +144,21 @@ class Screener:
                     key, self._fuzzy_keys, scorer=fuzz.token_sort_ratio,
                     score_cutoff=FUZZY_MIN, limit=MAX_CANDIDATES,
                 ):
+                    if not _words_correspond(key, other):
+                        continue
                     for i, matched in self._normal[other]:
                         self._keep(found, i, matched, "fuzzy", float(score))
             for prefix in _prefixes(key):
                 for i, matched in self._prefix.get(prefix, ()):
                     self._keep(found, i, matched, "name prefix", 60.0)
-        ranked = sorted(found.values(), key=lambda c: (_BASIS_RANK[c.basis], -c.score,
-                                                       c.target.source != "atlas", c.target.key))
+        typed = exact_key(name)
+        ranked = sorted(found.values(), key=lambda c: (
+            _BASIS_RANK[c.basis], -c.score,
+            # Among equals: the spelling closest to what was typed ("…Corporation"
+            # before "…(Beijing) Corporation"), then listed before unlisted.
+            -fuzz.ratio(typed, exact_key(c.matched_text)),
+            c.target.source == "atlas" and not c.target.listed_as, c.target.key,
+        ))
         return ranked[:MAX_CANDIDATES]
 
     def _keep(self, found: dict[str, Candidate], i: int, matched: str, basis: str,
@@ -173,12 +181,37 @@ def _hit_kind(target: ScreenTarget, basis: str, parent: ScreenTarget | None) -> 
     if basis == "name prefix":
         return "possible_subsidiary"
     if target.source == "atlas":
-        if any(d.startswith("subsidiary") for d in target.designations):
-            return "atlas_subsidiary"
-        return "atlas_designated" if target.designations else "atlas_record"
+        if target.listed_as:
+            return "atlas_designated"
+        return "atlas_subsidiary" if target.parent_listed_as else "atlas_record"
     if not target.current:
         return "formerly_listed"
     return "listed_subsidiary" if parent else "listed"
+
+
+#: Shortest word that must find its counterpart for a fuzzy match to stand.
+WORD_MIN_CHARS = 4
+#: How alike two words must be to count as the same word misspelt.
+WORD_MATCH_MIN = 75.0
+
+
+def _words_correspond(a: str, b: str) -> bool:
+    """Every substantial word of each name has a close counterpart in the other.
+
+    Whole-name similarity forgives a differing place word ("Harbin University of
+    Science and Technology" is 90% like "Nanjing University of …"); this check
+    does not. Names without spaces (Chinese) are left to the whole-name score.
+    """
+    wa, wb = a.split(" "), b.split(" ")
+    if len(wa) == 1 and len(wb) == 1:
+        return True
+    for words, others in ((wa, wb), (wb, wa)):
+        for w in words:
+            if len(w) >= WORD_MIN_CHARS and not any(
+                fuzz.ratio(w, o) >= WORD_MATCH_MIN for o in others
+            ):
+                return False
+    return True
 
 
 def _is_cjk(text: str) -> bool:

@@ -87,6 +87,14 @@ def bracketed_abbreviations(name: str) -> list[str]:
     return [m for m in found if _ABBREVIATION.match(m) and not _NOT_ABBREVIATIONS.search(m)]
 
 
+def _droppable(bracketed: str) -> bool:
+    inner = bracketed.strip()
+    if _ABBREVIATION.match(inner.upper() if inner.isascii() else inner):
+        return True
+    words = re.sub(r"[^\w\s]", " ", inner.casefold()).split()
+    return not words or " ".join(words) in _EN_SUFFIXES or inner in _ZH_SUFFIXES
+
+
 def _strip_suffixes(text: str, suffixes: tuple[str, ...]) -> str:
     changed = True
     while changed:
@@ -112,7 +120,10 @@ def normalise_name(name: str) -> str:
     A name made only of a suffix ("Group") is kept rather than emptied.
     """
     text = fold_text(name)
-    text = _BRACKETS.sub(" ", text)
+    # An abbreviation or legal form in brackets goes; other bracketed words stay,
+    # since "(Beijing)" tells one subsidiary from another.
+    text = _BRACKETS.sub(lambda m: " " if _droppable(m.group(1)) else f" {m.group(1)} ", text)
+    text = re.sub(r"['’`]", "", text)  # Xi'an -> xian, not "xi an"
     text = text.replace("&", " and ")
     text = _PUNCT.sub(" ", text)
     text = _SPACE.sub(" ", text).strip()

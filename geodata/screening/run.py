@@ -52,18 +52,25 @@ class ScreenedRow:
         return best_candidate(self.candidates)
 
 
-def build_screener(records: Iterable[object] = (), *, designations: Mapping[str, Sequence[str]]
-                   | None = None) -> Screener:
+def build_screener(
+    records: Iterable[object] = (), *,
+    listed_as: Mapping[str, Sequence[str]] | None = None,
+    parent_listed_as: Mapping[str, Sequence[str]] | None = None,
+) -> Screener:
     """The atlas ``records`` and both US lists, ready to screen against.
 
-    ``designations`` maps a record id to its designation labels (e.g.
-    ``["listed: us_dod_1260h"]``), so a hit on that record says it is listed.
+    ``listed_as`` maps a record id to the keys of the list entries it is
+    designated as (``"us_dod_1286:Harbin Institute of Technology"``), and
+    ``parent_listed_as`` to those of its listed parent, so a hit on that
+    record in Chinese also says which US list it is on.
     """
     atlas = atlas_targets(records)
-    if designations:
+    if listed_as or parent_listed_as:
         from dataclasses import replace
 
-        atlas = [replace(t, designations=tuple(designations.get(t.record_id or "", ())))
+        own, parent = listed_as or {}, parent_listed_as or {}
+        atlas = [replace(t, listed_as=tuple(own.get(t.record_id or "", ())),
+                         parent_listed_as=tuple(parent.get(t.record_id or "", ())))
                  for t in atlas]
     return Screener([*atlas, *reference_targets()])
 

@@ -56,7 +56,14 @@ class ScreenTarget:
     record_id: str | None = None
     url: str | None = None
     note: str | None = None
-    designations: tuple[str, ...] = field(default=())
+    #: Atlas records only: keys of the list entries this record is listed as,
+    #: and of those its listed parent group is (a subsidiary is not itself listed).
+    listed_as: tuple[str, ...] = field(default=())
+    parent_listed_as: tuple[str, ...] = field(default=())
+
+    def stands_for(self) -> tuple[str, ...]:
+        """This target's key and the list entries it is designated as."""
+        return (self.key, *self.listed_as)
 
     def all_names(self) -> tuple[str, ...]:
         """Names then aliases, without repeats."""

@@ -137,7 +137,7 @@ def test_alias_and_basis_are_reported(screener):
 
 
 def test_fuzzy_catches_a_spelling_variant(screener):
-    c = best_candidate(screener.candidates("AVIC Xian Aircraft Industry Group"))
+    c = best_candidate(screener.candidates("AVIC Xian Aircraft Industries Group"))
     assert c is not None
     assert c.basis == "fuzzy"
     assert c.score >= 90
@@ -168,7 +168,7 @@ def test_atlas_records_match_in_chinese_and_traditional_script(screener):
 def test_designations_mark_atlas_hits():
     target = ScreenTarget(key="atlas:org-x", source="atlas", label="X Institute (org-x)",
                           names=("X研究所",), record_id="org-x",
-                          designations=("us_dod_1286: listed",))
+                          listed_as=("us_dod_1286:X Institute",))
     (c,) = Screener([target]).candidates("X研究所")
     assert c.hit_kind == "atlas_designated"
 
@@ -338,3 +338,30 @@ def test_cli_screen_exit_codes_and_output(tmp_path):
     assert r.returncode == 2
     assert "bad.csv" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_fuzzy_never_bridges_a_different_place_word(screener):
+    for name in ("Harbin University of Science and Technology", "Guilin University of Technology",
+                 "China State Construction Bank"):
+        assert _best(screener, name) is None, name
+
+
+def test_precision_on_the_labelled_traps(screener):
+    """Near-misses, common words and unrelated names: no unattended match at all."""
+    from geodata.screening.evaluate import evaluate, read_labelled
+
+    traps = [r for r in read_labelled() if r["category"] in ("near_miss", "common", "unrelated")]
+    assert len(traps) >= 100
+    scores = evaluate(traps, screener)
+    assert scores.predicted == 0, scores.errors
+
+
+def test_precision_and_recall_on_the_labelled_set(screener):
+    from geodata.screening.evaluate import evaluate, read_labelled
+
+    rows = read_labelled()
+    assert len(rows) >= 200
+    scores = evaluate(rows, screener)
+    assert scores.precision >= 0.97, scores.errors
+    english = [r for r in rows if r["category"].startswith("true_en")]
+    assert evaluate(english, screener).recall >= 0.95
