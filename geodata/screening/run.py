@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from geodata.screening.geocode import Placement, place_address
+from geodata.screening.geocode import Placement, place_addresses
 from geodata.screening.listfile import NameList
 from geodata.screening.match import Candidate, Screener, best_candidate
 from geodata.screening.targets import ScreenTarget, atlas_targets, reference_targets
@@ -103,8 +103,10 @@ def screen_list(table: NameList, screener: Screener, *, name_column: str,
             row=i, where=table.places[i - 1] if i <= len(table.places) else f"row {i}",
             name=name, alias=alias, address=address,
             candidates=screener.candidates(name, aliases),
-            placement=place_address(address) if address_column else None,
         ))
+    if address_column:
+        for row, placement in zip(out, place_addresses([r.address for r in out]), strict=True):
+            row.placement = placement
     return out
 
 
