@@ -1,4 +1,5 @@
-"""Command line: ``python -m geodata validate``, ``list``, ``import``, ``screen`` and ``figure``.
+"""Command line: ``python -m geodata validate``, ``list``, ``links``, ``import``, ``screen``
+and ``figure``.
 
 ``list`` takes the same filters as the dashboard sidebar and prints the
 matching records, so a result in the UI can be reproduced in a script.
@@ -13,14 +14,16 @@ from pathlib import Path
 
 from geodata.export import to_csv_text, to_geojson_text
 from geodata.filters import FundSizeRange, RecordFilter, filter_records
-from geodata.frame import records_to_frame
 from geodata.importer import ImportPreview, preview_import, save_user_records
-from geodata.load import DatasetError, default_dataset_paths, load_records
-from geodata.schema import DOMAINS, KINDS, PROVINCES
+from geodata.load import DatasetError, default_dataset_paths
+from geodata.quality import check_records
+from geodata.relations import Atlas, load_atlas
+from geodata.schema import DOMAINS, KINDS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
 
 
 def _add_filter_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--kind", action="append", choices=list(KINDS), help="layer (repeatable)")
+    p.add_argument("--kind", "--layer", dest="kind", action="append", choices=list(KINDS),
+                   help="layer (repeatable); --layer is the same option")
     p.add_argument("--year-min", type=int, help="earliest year, inclusive")
     p.add_argument("--year-max", type=int, help="latest year, inclusive")
     p.add_argument("--fund-min", type=float, help="smallest fund size, RMB bn (funds only)")
@@ -37,7 +40,26 @@ def _add_filter_options(p: argparse.ArgumentParser) -> None:
         help="province, English name (repeatable, any-of)",
     )
     p.add_argument(
-        "--data", action="append", type=Path, help="dataset file(s); default: datasets/*.yaml"
+        "--group", metavar="ID",
+        help="a record id (e.g. org-cetc): it and everything under it via parent_of links",
+    )
+    p.add_argument(
+        "--category", action="append", choices=list(ORG_CATEGORIES),
+        help="organisation category (repeatable, any-of; other layers pass)",
+    )
+    p.add_argument(
+        "--designated", choices=["yes", "no"],
+        help="yes: only records on a US list (1260H or 1286, or under a listed parent); "
+        "no: only the others",
+    )
+    p.add_argument(
+        "--sponsor-level", action="append", choices=list(SPONSOR_LEVELS),
+        help="sponsor level (repeatable, any-of; a record without one counts as unknown)",
+    )
+    p.add_argument(
+        "--data", action="append", type=Path,
+        help="dataset file(s); default: datasets/*.yaml (links.yaml and designations.yaml "
+        "are read from the folder of the first file)",
     )
 
 
@@ -53,6 +75,10 @@ def filter_from_args(args: argparse.Namespace) -> RecordFilter:
         domains=frozenset(args.domain or ()),
         search=args.search,
         provinces=frozenset(args.province or ()),
+        group=args.group,
+        org_categories=frozenset(args.category or ()),
+        designated=None if args.designated is None else args.designated == "yes",
+        sponsor_levels=frozenset(args.sponsor_level or ()),
     )
 
 
@@ -64,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="print the filtered records")
     _add_filter_options(ls)
     ls.add_argument("--format", choices=["geojson", "csv"], default="geojson")
+    lk = sub.add_parser("links", help="print a record's links (both directions)")
+    lk.add_argument("id", help="record id, e.g. org-cetc")
+    lk.add_argument("--data", action="append", type=Path,
+                    help="dataset file(s); default: datasets/*.yaml")
     _add_import_parser(sub)
     _add_screen_parser(sub)
     fg = sub.add_parser("figure", help="draw the filtered records as a PNG, SVG or PDF figure")
@@ -79,20 +109,65 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    """Schema, links, designations, then the data-quality checks (geodata.quality).
+
+    Checking the curated datasets (no files given) also requires every record's
+    confidence and every source's accessed date; files given by name are
+    checked as data of any origin.
+    """
+    curated = not args.files
     paths = args.files or default_dataset_paths()
-    records = load_records(paths)
-    counts = {k: sum(r.kind == k for r in records) for k in KINDS}
+    atlas = load_atlas(paths)
+    findings = check_records(atlas.records, curated=curated)
+    for finding in findings:
+        print(finding, file=sys.stderr if finding.severity == "error" else sys.stdout)
+    errors = sum(f.severity == "error" for f in findings)
+    counts = {k: sum(r.kind == k for r in atlas.records) for k in KINDS}
     detail = ", ".join(f"{n} {KINDS[k].lower()}" for k, n in counts.items())
-    print(f"OK: {len(records)} records in {len(paths)} file(s) ({detail}).")
+    accepted = sum(d.review == "accepted" for d in atlas.designations)
+    summary = (
+        f"{len(atlas.records)} records in {len(paths)} file(s) ({detail}); "
+        f"{len(atlas.links)} links; {len(atlas.designations)} designation reviews "
+        f"({accepted} accepted); {len(findings) - errors} warning(s)"
+    )
+    if errors:
+        print(f"FAILED: {errors} error(s). {summary}.", file=sys.stderr)
+        return 1
+    print(f"OK: {summary}.")
     return 0
+
+
+def _atlas(args: argparse.Namespace) -> Atlas:
+    return load_atlas(args.data or default_dataset_paths())
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
     flt = filter_from_args(args)
-    frame = records_to_frame(load_records(args.data or default_dataset_paths()))
-    selected = filter_records(frame, flt)
+    selected = filter_records(_atlas(args).frame, flt)
     text = to_geojson_text(selected) if args.format == "geojson" else to_csv_text(selected)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _cmd_links(args: argparse.Namespace) -> int:
+    frame = _atlas(args).frame
+    rows = frame[frame["id"] == args.id]
+    if rows.empty:
+        print(f"error: no record has id {args.id!r}", file=sys.stderr)
+        return 1
+    row = rows.iloc[0]
+    print(f"{row['id']}: {row['name_en']} ({row['name_zh']})")
+    if not row["links"]:
+        print("  no links")
+    for link in row["links"]:
+        arrow = "->" if link["direction"] == "out" else "<-"
+        print(f"  {arrow} {link['type']:<13} {link['other']}  {link['other_name']}"
+              f"  [{link['label']}]")
+    for d in row["designations"]:
+        rel = "listed" if d["relation"] == "listed" else f"under {d.get('listed_parent')}"
+        removed = f", removed {d['date_removed']}" if d.get("date_removed") else ""
+        print(f"  US list {d['list']}: {d['entry_name']} ({rel}, added "
+              f"{d.get('date_added') or 'n.d.'}{removed})")
     return 0
 
 
@@ -103,7 +178,7 @@ def _cmd_figure(args: argparse.Namespace) -> int:
     figure_format(args.out)  # a bad extension fails before any data is read
     flt = filter_from_args(args)
     paths = args.data or default_dataset_paths()
-    selected = filter_records(records_to_frame(load_records(paths)), flt)
+    selected = filter_records(load_atlas(paths).frame, flt)
     try:
         out = export_figure(
             selected, flt, args.out, title=args.title, width_in=args.width_in, dpi=args.dpi,
@@ -306,6 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_figure(args)
         if args.command == "screen":
             return _cmd_screen(args)
+        if args.command == "links":
+            return _cmd_links(args)
         return _cmd_list(args)
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,0 +1,320 @@
+"""Links between records and US-list designations: load, validate, attach to the frame.
+
+``datasets/links.yaml`` holds typed, directed links (:class:`geodata.schema.Link`);
+``datasets/designations.yaml`` holds reviewed matches of organisations to
+the US DoD 1260H and 1286 lists (:class:`geodata.schema.Designation`).
+Both are validated against the records, collecting every problem with its
+file, line and field as :mod:`geodata.load` does:
+
+- a link's two ends exist; its type is in ``LINK_TYPES`` and fits the ends
+  (``parent_of`` starts at an organisation; ``sub_fund_of`` joins two funds;
+  ``partner_in`` and ``invests_in`` start at an organisation or fund);
+  no (from, to, type) repeats; ``parent_of`` has no cycle;
+- a designation's record exists and is an organisation; a
+  ``subsidiary_of_listed`` names a ``listed_parent`` that exists; no
+  (record, list, entry) repeats.
+
+:func:`attach_relations` adds derived columns to the records' frame
+(``RELATION_COLUMNS`` plus ``ancestors``), which the filters, exports, detail
+panel and map read.
+
+Example
+-------
+>>> from geodata.relations import load_atlas
+>>> atlas = load_atlas()
+>>> len(atlas.links) > 0 and "links" in atlas.frame.columns
+True
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from pydantic import ValidationError
+
+from geodata.frame import records_to_frame
+from geodata.load import (
+    DATASET_DIR,
+    DatasetError,
+    Problem,
+    _parse_yaml,
+    _problems_from_validation,
+    default_dataset_paths,
+    load_records,
+)
+from geodata.schema import (
+    LINK_FORWARD_LABELS,
+    LINK_INVERSE_LABELS,
+    Designation,
+    Link,
+    Record,
+)
+
+LINKS_FILE = "links.yaml"
+DESIGNATIONS_FILE = "designations.yaml"
+
+#: Which kinds may stand at each end of a link type; ``None`` allows any kind.
+LINK_ENDS: dict[str, tuple[frozenset[str] | None, frozenset[str] | None]] = {
+    "parent_of": (frozenset({"organisation"}), None),
+    "partner_in": (frozenset({"organisation", "fund"}), None),
+    "invests_in": (frozenset({"organisation", "fund"}), None),
+    "sub_fund_of": (frozenset({"fund"}), frozenset({"fund"})),
+    "located_in": (None, frozenset({"zone", "cluster"})),
+    "organised_by": (None, frozenset({"organisation"})),
+    "successor_of": (None, None),
+}
+
+
+def _items(path: Path, problems: list[Problem]) -> list[tuple[int | None, str, dict]]:
+    if not path.is_file():
+        return []
+    parsed = _parse_yaml(path)
+    if isinstance(parsed, Problem):
+        # An empty links file is allowed: a dataset may have no links yet.
+        if "file is empty" not in parsed.message:
+            problems.append(parsed)
+        return []
+    out = []
+    for index, (raw, line) in enumerate(zip(*parsed, strict=True)):
+        label = f"#{index + 1}"
+        if not isinstance(raw, dict):
+            problems.append(
+                Problem(str(path), line, label, "-", f"expected a mapping, got {raw!r}")
+            )
+            continue
+        out.append((line, label, raw))
+    return out
+
+
+def load_links(path: Path, records: Sequence[Record]) -> list[Link]:
+    """Links from ``path`` (missing file: none), validated against ``records``.
+
+    Raises
+    ------
+    DatasetError
+        With every problem, each naming file, line, link and field.
+    """
+    problems: list[Problem] = []
+    by_id = {r.id: r for r in records}
+    links: list[Link] = []
+    seen: dict[tuple[str, str, str], int | None] = {}
+    name = str(path)
+    for line, label, raw in _items(Path(path), problems):
+        label = f"{label} ({raw.get('from')!r} -{raw.get('type')}-> {raw.get('to')!r})"
+        try:
+            link = Link.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(_problems_from_validation(name, line, label, exc))
+            continue
+        bad = False
+        for end, rid in (("from", link.from_id), ("to", link.to_id)):
+            if rid not in by_id:
+                problems.append(Problem(name, line, label, end, f"no record has id {rid!r}"))
+                bad = True
+        if bad:
+            continue
+        allowed_from, allowed_to = LINK_ENDS[link.type]
+        for end, rid, allowed in (("from", link.from_id, allowed_from),
+                                  ("to", link.to_id, allowed_to)):
+            kind = by_id[rid].kind
+            if allowed is not None and kind not in allowed:
+                problems.append(Problem(
+                    name, line, label, end,
+                    f"a {link.type} link cannot {'start' if end == 'from' else 'end'} at a "
+                    f"{kind} ({rid}); expected {' or '.join(sorted(allowed))}",
+                ))
+                bad = True
+        if link.key in seen:
+            problems.append(Problem(name, line, label, "-",
+                                    f"duplicate link, first at line {seen[link.key]}"))
+            bad = True
+        if bad:
+            continue
+        seen[link.key] = line
+        links.append(link)
+    problems.extend(_parent_cycles(name, links))
+    if problems:
+        raise DatasetError(problems)
+    return links
+
+
+def _parent_cycles(name: str, links: Sequence[Link]) -> list[Problem]:
+    children: dict[str, list[str]] = defaultdict(list)
+    for link in links:
+        if link.type == "parent_of":
+            children[link.from_id].append(link.to_id)
+    state: dict[str, int] = {}
+    out: list[Problem] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for child in children.get(node, ()):
+            if state.get(child) == 1:
+                cycle = " -> ".join([*path[path.index(child):], child])
+                out.append(Problem(name, None, "-", "-", f"parent_of links form a cycle: {cycle}"))
+            elif child not in state:
+                visit(child, [*path, child])
+        state[node] = 2
+
+    for node in list(children):
+        if node not in state:
+            visit(node, [node])
+    return out
+
+
+def load_designations(path: Path, records: Sequence[Record]) -> list[Designation]:
+    """Designations from ``path`` (missing file: none), validated against ``records``."""
+    problems: list[Problem] = []
+    by_id = {r.id: r for r in records}
+    out: list[Designation] = []
+    seen: dict[tuple[str, str, str], int | None] = {}
+    name = str(path)
+    for line, label, raw in _items(Path(path), problems):
+        label = f"{label} ({raw.get('record')!r} on {raw.get('list')})"
+        try:
+            d = Designation.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(_problems_from_validation(name, line, label, exc))
+            continue
+        rec = by_id.get(d.record)
+        if rec is None:
+            problems.append(Problem(name, line, label, "record", f"no record has id {d.record!r}"))
+            continue
+        if rec.kind != "organisation":
+            problems.append(Problem(name, line, label, "record",
+                                    f"{d.record} is a {rec.kind}; designations are for "
+                                    "organisations"))
+            continue
+        if d.listed_parent and d.listed_parent not in by_id:
+            problems.append(Problem(name, line, label, "listed_parent",
+                                    f"no record has id {d.listed_parent!r}"))
+            continue
+        key = (d.record, d.list, d.entry_name)
+        if key in seen:
+            problems.append(Problem(name, line, label, "-",
+                                    f"duplicate designation, first at line {seen[key]}"))
+            continue
+        seen[key] = line
+        out.append(d)
+    if problems:
+        raise DatasetError(problems)
+    return out
+
+
+@dataclass(frozen=True)
+class Atlas:
+    """Everything the app shows: records, their frame (with relations), links, designations."""
+
+    records: list[Record]
+    links: list[Link]
+    designations: list[Designation]
+    frame: gpd.GeoDataFrame
+
+
+def relation_paths(directory: Path) -> tuple[Path, Path]:
+    """The links and designations files that go with the datasets in ``directory``."""
+    return Path(directory) / LINKS_FILE, Path(directory) / DESIGNATIONS_FILE
+
+
+def load_atlas(
+    paths: Iterable[Path | str] | None = None, directory: Path | None = None
+) -> Atlas:
+    """Records, links and designations, each validated, and the frame with relations.
+
+    ``directory`` holds ``links.yaml`` and ``designations.yaml`` (default: the
+    folder of the first dataset file, else ``datasets/``).
+
+    Raises
+    ------
+    DatasetError
+        With every problem of the records, then of the links and designations.
+    """
+    paths = [Path(p) for p in (paths if paths is not None else default_dataset_paths())]
+    if directory is None:
+        directory = paths[0].parent if paths else DATASET_DIR
+    records = load_records(paths)
+    links_path, designations_path = relation_paths(directory)
+    problems: list[Problem] = []
+    links: list[Link] = []
+    designations: list[Designation] = []
+    try:
+        links = load_links(links_path, records)
+    except DatasetError as exc:
+        problems.extend(exc.problems)
+    try:
+        designations = load_designations(designations_path, records)
+    except DatasetError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise DatasetError(problems)
+    frame = attach_relations(records_to_frame(records), links, designations)
+    return Atlas(records, links, designations, frame)
+
+
+def ancestors_map(links: Sequence[Link]) -> dict[str, tuple[str, ...]]:
+    """Every record's ``parent_of`` ancestors, nearest first (transitive)."""
+    parents: dict[str, list[str]] = defaultdict(list)
+    for link in links:
+        if link.type == "parent_of":
+            parents[link.to_id].append(link.from_id)
+    out: dict[str, tuple[str, ...]] = {}
+    for node in parents:
+        seen: list[str] = []
+        queue = list(parents[node])
+        while queue:
+            p = queue.pop(0)
+            if p in seen or p == node:
+                continue
+            seen.append(p)
+            queue.extend(parents.get(p, ()))
+        out[node] = tuple(seen)
+    return out
+
+
+def attach_relations(
+    frame: gpd.GeoDataFrame, links: Sequence[Link], designations: Sequence[Designation]
+) -> gpd.GeoDataFrame:
+    """``frame`` with ``parent_id``, ``ancestors``, ``links``, ``designations``, ``designated``.
+
+    ``links`` of a row: dicts ``{type, direction ("out"|"in"), other, other_name,
+    label}``, where ``label`` reads from this record ("Parent of", "Subsidiary
+    of"). ``designations``: the accepted ones only, as dicts. ``designated``:
+    an accepted designation not removed (listed, or subsidiary of a listed parent).
+    """
+    names = dict(zip(frame["id"], frame["name_en"], strict=True))
+    per: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for link in links:
+        per[link.from_id].append({
+            "type": link.type, "direction": "out", "other": link.to_id,
+            "other_name": names.get(link.to_id, link.to_id),
+            "label": LINK_FORWARD_LABELS[link.type],
+        })
+        per[link.to_id].append({
+            "type": link.type, "direction": "in", "other": link.from_id,
+            "other_name": names.get(link.from_id, link.from_id),
+            "label": LINK_INVERSE_LABELS[link.type],
+        })
+    accepted: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for d in designations:
+        if d.review == "accepted":
+            accepted[d.record].append(
+                d.model_dump(include={"list", "entry_name", "relation", "listed_parent",
+                                      "date_added", "date_removed"}, exclude_none=True)
+            )
+    in_force = {d.record for d in designations if d.in_force}
+    anc = ancestors_map(links)
+    out = frame.copy()
+    ids = out["id"]
+    out["ancestors"] = ids.map(lambda i: anc.get(i, ()))
+    out["parent_id"] = pd.Series([a[0] if a else None for a in out["ancestors"]],
+                                 index=out.index, dtype=object)
+    out["links"] = ids.map(lambda i: per.get(i, []))
+    out["designations"] = ids.map(lambda i: accepted.get(i, []))
+    out["designated"] = ids.isin(in_force)
+    return out
