@@ -15,7 +15,7 @@ import argparse
 import random
 import time
 
-from geodata.load import load_records
+from geodata.relations import load_atlas
 from geodata.screening.evaluate import evaluate, read_labelled
 from geodata.screening.geocode import place_addresses
 from geodata.screening.run import build_screener
@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--names", type=int, default=10_000)
     args = parser.parse_args()
     t0 = time.perf_counter()
-    screener = build_screener(load_records())
+    screener = build_screener(load_atlas().frame.itertuples(index=False))
     print(f"index {len(screener.targets):,} targets: {time.perf_counter() - t0:.2f} s")
     names = synthetic_names(args.names)
     t0 = time.perf_counter()

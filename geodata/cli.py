@@ -320,8 +320,11 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     name_col = args.name_column or guess["name"]
     address_col = args.address_column or (None if args.name_column else guess["address"])
     alias_col = args.alias_column or (None if args.name_column else guess["alias"])
-    records = load_records(args.data) if args.data else load_records()
-    rows = screen_list(table, build_screener(records), name_column=name_col,
+    from geodata.relations import load_atlas
+
+    atlas = load_atlas(args.data) if args.data else load_atlas()
+    screener = build_screener(atlas.frame.itertuples(index=False))
+    rows = screen_list(table, screener, name_column=name_col,
                        alias_column=alias_col, address_column=address_col)
     hits = [r for r in rows if r.candidates]
     print(f"{table.file}: {len(rows):,} names screened (column {name_col!r}), "

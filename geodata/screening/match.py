@@ -38,6 +38,7 @@ Example
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -203,6 +204,10 @@ def _words_correspond(a: str, b: str) -> bool:
     does not. Names without spaces (Chinese) are left to the whole-name score.
     """
     wa, wb = a.split(" "), b.split(" ")
+    # Words that name a different thing however alike they look: compass points
+    # (Northwestern / Northeastern) and numbers (14th / 15th institute).
+    if {w for w in wa if _exact_word(w)} != {w for w in wb if _exact_word(w)}:
+        return False
     if len(wa) == 1 and len(wb) == 1:
         return True
     for words, others in ((wa, wb), (wb, wa)):
@@ -212,6 +217,14 @@ def _words_correspond(a: str, b: str) -> bool:
             ):
                 return False
     return True
+
+
+_COMPASS = re.compile(r"^(north|south|east|west|northern|southern|eastern|western|"
+                      r"(north|south)(east|west)(ern)?|central|middle|upper|lower)$")
+
+
+def _exact_word(word: str) -> bool:
+    return bool(_COMPASS.match(word)) or any(ch.isdigit() for ch in word)
 
 
 def _is_cjk(text: str) -> bool:

@@ -40,6 +40,9 @@ _ZH_SUFFIXES: tuple[str, ...] = (
     "股份有限公司", "有限责任公司", "集团有限公司", "集团股份有限公司", "有限公司",
     "集团公司", "总公司", "股份公司", "集团", "公司",
 )
+#: Words in front of a Chinese name that lists print or leave out at will:
+#: PLA institutions appear with and without "中国人民解放军".
+_ZH_PREFIXES: tuple[str, ...] = ("中国人民解放军", "解放军")
 _BRACKETS = re.compile(r"[(\[（【〔［]([^()\[\]（）【】〔〕［］]*)[)\]）】〕］]")
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE = re.compile(r"\s+")
@@ -129,7 +132,11 @@ def normalise_name(name: str) -> str:
     text = _SPACE.sub(" ", text).strip()
     text = " ".join(_EXPANSIONS.get(w, w) for w in text.split(" "))
     if _CJK.search(text):
-        text = _strip_suffixes(text.replace(" ", ""), _ZH_SUFFIXES)
+        text = text.replace(" ", "")
+        for prefix in _ZH_PREFIXES:
+            if text.startswith(prefix) and len(text) > len(prefix) + 1:
+                text = text[len(prefix):]
+        text = _strip_suffixes(text, _ZH_SUFFIXES)
         if not _CJK.search(text[-1:] or "x"):
             text = _strip_suffixes(text, _EN_SUFFIXES)
     else:

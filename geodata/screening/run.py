@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from geodata.screening.geocode import Placement, place_addresses
 from geodata.screening.listfile import NameList
 from geodata.screening.match import Candidate, Screener, best_candidate
+from geodata.screening.normalise import exact_key
 from geodata.screening.targets import ScreenTarget, atlas_targets, reference_targets
 
 DECISIONS: dict[str, str] = {
@@ -64,6 +65,10 @@ def build_screener(
     ``parent_listed_as`` to those of its listed parent, so a hit on that
     record in Chinese also says which US list it is on.
     """
+    records = list(records)
+    references = reference_targets()
+    if listed_as is None and parent_listed_as is None:
+        listed_as, parent_listed_as = designation_keys(records, references)
     atlas = atlas_targets(records)
     if listed_as or parent_listed_as:
         from dataclasses import replace
@@ -72,7 +77,29 @@ def build_screener(
         atlas = [replace(t, listed_as=tuple(own.get(t.record_id or "", ())),
                          parent_listed_as=tuple(parent.get(t.record_id or "", ())))
                  for t in atlas]
-    return Screener([*atlas, *reference_targets()])
+    return Screener([*atlas, *references])
+
+
+def designation_keys(
+    records: Sequence[object], references: Sequence[ScreenTarget]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """From the atlas frame's ``designations`` column: which list entries each record is.
+
+    A designation quotes the entry's name as listed; it is resolved to the
+    entry's target by that exact text (names and aliases, case and width
+    folded). Returns ``(listed_as, parent_listed_as)``, record id -> target keys.
+    """
+    by_text = {(t.source, exact_key(n)): t.key for t in references for n in t.all_names()}
+    listed: dict[str, list[str]] = {}
+    parent: dict[str, list[str]] = {}
+    for rec in records:
+        for d in getattr(rec, "designations", None) or ():
+            key = by_text.get((d.get("list"), exact_key(str(d.get("entry_name", "")))))
+            if key is None:
+                continue
+            which = listed if d.get("relation") == "listed" else parent
+            which.setdefault(rec.id, []).append(key)
+    return listed, parent
 
 
 def screen_list(table: NameList, screener: Screener, *, name_column: str,

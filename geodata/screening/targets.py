@@ -109,6 +109,8 @@ def load_1260h(path: Path | None = None) -> list[ScreenTarget]:
         aliases = {a for r in group for a in _split_aliases(r["Alias"])}
         aliases |= {a for r in group for a in _split_aliases(r["Previous Name"])}
         aliases |= {a for r in group for a in bracketed_abbreviations(r["Name"])}
+        # The name as printed ("… (Qihoo 360)*"), which designations quote.
+        aliases |= {r["Name"].rstrip("*").strip() for r in group}
         aliases.discard(name)
         last = group[-1]
         parent = next((r["Parent Name"].strip() for r in reversed(group) if r["Parent Name"]), None)
