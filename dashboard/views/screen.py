@@ -15,8 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cache
-from dashboard.user_layer import upload_cap_mb
+from dashboard.user_layer import add_to_session, session_datasets, upload_cap_mb
 from geodata.detail import escape_markdown
+from geodata.importer import ImportPreview
 from geodata.screening.listfile import (
     LIST_FORMATS,
     ListFileError,
@@ -32,7 +33,8 @@ from geodata.screening.report import (
     results_frame,
     results_xlsx,
 )
-from geodata.screening.run import DECISIONS, ScreenedRow, screen_list
+from geodata.screening.run import DECISIONS, ScreenedRow, screen_list, screened_records
+from geodata.style import USER_LAYER_LABEL
 from geodata.userdata import file_digest
 
 UPLOAD_KEY = "screen_upload"
@@ -79,6 +81,11 @@ def _store_decisions(edited: pd.DataFrame) -> None:
         if key:
             decisions[(int(row), key)] = decision
     ss[DECISIONS_KEY] = decisions
+
+
+def _add_to_map(file: str, records: tuple, hits: dict[str, list[str]], digest: str) -> None:
+    add_to_session(ImportPreview(filename=file, records=records), digest)
+    ss["_screen_hits"] = {**ss.get("_screen_hits", {}), **hits}
 
 
 st.title("Screen a list")
@@ -200,3 +207,19 @@ d2.download_button(
     "Results as Excel workbook", results_xlsx(final), file_name=f"{stem}-screening.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="screen_xlsx",
 )
+
+if columns[2]:
+    st.markdown("#### 6. Put the list on the map")
+    records, hits = screened_records(rows, ss.get(DECISIONS_KEY, {}), table.file)
+    # One dataset per list and set of decisions: adding again after a change adds anew.
+    map_digest = file_digest(data + repr(sorted(ss.get(DECISIONS_KEY, {}).items())).encode())
+    added = any(d.digest == map_digest for d in session_datasets())
+    st.caption(f"{len(records):,} of {len(rows):,} rows are placed. They join the map as "
+               f"*{_md(USER_LAYER_LABEL)}*; each says which records and list entries it "
+               "matched (rejected candidates left out). Unplaced rows stay in the table above.")
+    st.button(f"Add {len(records):,} placed rows to the map", key="screen_add",
+              disabled=not records or added, on_click=_add_to_map,
+              args=(table.file, tuple(records), hits, map_digest))
+    if added:
+        st.success(f"{_md(table.file)} is on the map with these decisions.")
+        st.page_link("views/map.py", label="Open the map", icon=":material/map:")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from geodata.screening.geocode import Placement, place_addresses
 from geodata.screening.listfile import NameList
-from geodata.screening.match import Candidate, Screener, best_candidate
+from geodata.screening.match import HIT_KINDS, Candidate, Screener, best_candidate
 from geodata.screening.normalise import exact_key
 from geodata.screening.targets import ScreenTarget, atlas_targets, reference_targets
 
@@ -141,3 +141,70 @@ def hit_targets(row: ScreenedRow, decisions: Mapping[tuple[int, str], str]) -> l
     """The targets of ``row`` that the user has not rejected."""
     return [c.target for c in row.candidates
             if decisions.get((row.row, c.target.key), "undecided") != "rejected"]
+
+
+#: Words in a name that say what kind of organisation it is; the first that
+#: matches decides the category of a screened row on the map (else company).
+_CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("university", ("大学", "学院", "university", "college")),
+    ("research_institute", ("研究所", "研究院", "研究中心", "institute", "laboratory", "实验室")),
+)
+
+
+def _category(name: str) -> str:
+    folded = name.casefold()
+    return next((cat for cat, words in _CATEGORY_WORDS if any(w in folded for w in words)),
+                "company")
+
+
+def _slug(text: str) -> str:
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:40] or "list"
+
+
+def screened_records(rows: Sequence[ScreenedRow], decisions: Mapping[tuple[int, str], str],
+                     file: str) -> tuple[list[object], dict[str, list[str]]]:
+    """The placed rows as map records of the user's layer, and the atlas records each hit.
+
+    Every placed row becomes an organisation record (its category from the
+    words of its name, said in its notes), at the point of the administrative
+    unit its address names, with that precision. Rows that were not placed are
+    left out: they are listed with their reason on the page. The description
+    names every candidate the user has not rejected; the second value maps each
+    new record id to the atlas records among them, so the map can link them.
+    """
+    from geodata.schema import Record
+
+    out: list[object] = []
+    hits: dict[str, list[str]] = {}
+    stem = _slug(file.rsplit(".", 1)[0])
+    for r in rows:
+        p = r.placement
+        if p is None or p.status != "placed":
+            continue
+        kept = [c for c in r.candidates
+                if decisions.get((r.row, c.target.key), "undecided") != "rejected"]
+        matched = "; ".join(
+            f"{c.target.label} ({HIT_KINDS[c.hit_kind].lower()}, {c.basis}, "
+            f"{decisions.get((r.row, c.target.key), 'undecided')})" for c in kept
+        ) or "no match in the atlas or the US lists"
+        rid = f"user-{stem}-{r.row}"
+        cjk = any("\u3400" <= ch <= "\u9fff" for ch in r.name)
+        out.append(Record.model_validate({
+            "id": rid, "kind": "organisation", "category": _category(r.name),
+            "name_en": r.name, "name_zh": r.name,
+            "aliases": [a.strip() for a in r.alias.split(";") if a.strip()],
+            "name_en_ours": cjk,
+            "province": p.province, "city": p.unit, "lat": p.lat, "lon": p.lon,
+            "location_precision": p.precision, "domains": ["general"],
+            "confidence": "low",
+            "confidence_reason": "From a user's list; placed at the "
+                                 f"{p.precision} its address names.",
+            "description": f"Screened from {file}, {r.where}. Matches: {matched}.",
+            "sources": [{"publisher": "User-supplied data", "title": f"{file}, {r.where}"}],
+            "notes": f"Address as given: {r.address}. Placed: {p.reason}. The category "
+                     "is inferred from words in the name.",
+        }))
+        hits[rid] = [c.target.record_id for c in kept if c.target.record_id]
+    return out, hits

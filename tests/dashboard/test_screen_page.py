@@ -70,3 +70,16 @@ def test_every_option_of_the_column_choices(page):
             assert not page.exception
     page.toggle(key="screen_only_hits").set_value(False).run()
     assert not page.exception
+
+
+def test_placed_rows_go_on_the_map_as_the_users_layer(page):
+    _upload(page, "suppliers.csv", LIST)
+    page.button(key="screen_run").click().run()
+    page.button(key="screen_add").click().run()
+    assert not page.exception
+    datasets = page.session_state["user_datasets"]
+    (dataset,) = datasets
+    assert len(dataset.records) == 2, "the ambiguous address is not placed"
+    assert {r.kind for r in dataset.records} == {"organisation"}
+    assert any("China Electronics Corporation" in r.description for r in dataset.records)
+    assert page.button(key="screen_add").disabled, "the same list is not added twice"
