@@ -63,6 +63,7 @@ page = st.navigation([
     st.Page("views/compare.py", title="Compare", icon=":material/compare:"),
     st.Page("views/sources.py", title="Sources", icon=":material/menu_book:"),
     st.Page("views/your_data.py", title="Your data", icon=":material/upload_file:"),
+    st.Page("views/screen.py", title="Screen a list", icon=":material/fact_check:"),
     st.Page("views/about.py", title="About", icon=":material/info:"),
 ])
 # An error in a page is logged and shown as a plain notice, never Streamlit's error box.

@@ -21,6 +21,8 @@ from geodata.layers import ScriptJSON, script_json
 from geodata.load import DATASET_DIR, default_dataset_paths
 from geodata.places import CHINA_VIEW_BOUNDS
 from geodata.relations import load_atlas, relation_paths
+from geodata.screening.match import Screener
+from geodata.screening.run import build_screener
 
 if TYPE_CHECKING:
     import altair as alt
@@ -258,3 +260,16 @@ def import_preview(
     return preview_import_bounded(
         data, filename, mapping, kind=kind, crs=crs, max_bytes=max_bytes
     )
+
+
+# A resource: the screener indexes every name once (about a second with both US
+# lists) and is only read afterwards, by every session.
+@st.cache_resource(show_spinner="Indexing names for screening…", max_entries=2)
+def _screener(paths: tuple[str, ...], stamps: tuple[int, ...]) -> Screener:
+    return build_screener(atlas_frame().itertuples(index=False))
+
+
+def screener() -> Screener:
+    """The screener over the atlas records in use and both US lists."""
+    paths = dataset_paths()
+    return _screener(paths, _stamps(paths))

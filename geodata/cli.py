@@ -1,4 +1,5 @@
-"""Command line: ``python -m geodata validate``, ``list``, ``links``, ``import`` and ``figure``.
+"""Command line: ``python -m geodata validate``, ``list``, ``links``, ``import``, ``screen``
+and ``figure``.
 
 ``list`` takes the same filters as the dashboard sidebar and prints the
 matching records, so a result in the UI can be reproduced in a script.
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     lk.add_argument("--data", action="append", type=Path,
                     help="dataset file(s); default: datasets/*.yaml")
     _add_import_parser(sub)
+    _add_screen_parser(sub)
     fg = sub.add_parser("figure", help="draw the filtered records as a PNG, SVG or PDF figure")
     _add_filter_options(fg)
     fg.add_argument("--out", type=Path, required=True, help="output file: .png, .svg or .pdf")
@@ -397,6 +399,94 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0 if preview.ok else 1
 
 
+def _add_screen_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "screen", help="screen a list of names against the atlas and the US lists",
+        description="Match every name of a CSV or XLSX list against the atlas records "
+        "(names and aliases, English and Chinese) and the US DoD Section 1260H and 1286 "
+        "lists, and place its addresses offline. Every candidate is printed with its basis "
+        "and score; nothing is decided for you. Exit 0 when no row has a candidate, 3 when "
+        "some do (review them), 2 on a problem with the file or the options.",
+    )
+    p.add_argument("file", type=Path, help="the list: .csv (UTF-8 or GBK) or .xlsx")
+    p.add_argument("--name-column", help="column with the names (default: guessed)")
+    p.add_argument("--alias-column", help="column with other names, ';'-separated")
+    p.add_argument("--address-column", help="column with addresses or place names to place")
+    p.add_argument("--out", type=Path, metavar="RESULT.csv|.xlsx",
+                   help="write every candidate (decision 'undecided') to a CSV or XLSX file")
+    p.add_argument("--data", action="append", type=Path,
+                   help="dataset file(s) to screen against; default: datasets/*.yaml")
+
+
+def _cmd_screen(args: argparse.Namespace) -> int:
+    from geodata.screening.listfile import read_list, suggest_columns
+    from geodata.screening.report import results_csv, results_frame, results_xlsx
+    from geodata.screening.run import build_screener, screen_list
+
+    if args.out is not None and args.out.suffix.lower() not in (".csv", ".xlsx"):
+        raise ValueError(f"--out {args.out}: expected a .csv or .xlsx file name")
+    if args.out is not None and (args.out.exists() or args.out.is_symlink()):
+        raise ValueError(f"{args.out}: already exists; choose a new file name")
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{args.file}: cannot read the file ({exc.strerror})") from None
+    table = read_list(data, str(args.file))
+    guess = suggest_columns(table.headers)
+    name_col = args.name_column or guess["name"]
+    address_col = args.address_column or (None if args.name_column else guess["address"])
+    alias_col = args.alias_column or (None if args.name_column else guess["alias"])
+    from geodata.relations import load_atlas
+
+    atlas = load_atlas(args.data) if args.data else load_atlas()
+    screener = build_screener(atlas.frame.itertuples(index=False))
+    rows = screen_list(table, screener, name_column=name_col,
+                       alias_column=alias_col, address_column=address_col)
+    hits = [r for r in rows if r.candidates]
+    print(f"{table.file}: {len(rows):,} names screened (column {name_col!r}), "
+          f"{len(hits):,} with candidates")
+    for note in table.notes:
+        print(f"note: {note}")
+    for r in rows:
+        place = f" | {r.placement.status}: {r.placement.unit or r.placement.reason}" \
+            if r.placement else ""
+        if not r.candidates:
+            print(f"{r.where}: {r.name}: no match{place}")
+        for c in r.candidates:
+            print(f"{r.where}: {r.name}: {c.explain()}{place}")
+    if args.out is not None:
+        frame = results_frame(rows)
+        payload = results_xlsx(frame) if args.out.suffix.lower() == ".xlsx" else results_csv(frame)
+        _write_new_file(args.out, payload)
+        print(f"wrote {len(frame):,} line(s) to {args.out}")
+    return 3 if hits else 0
+
+
+def _write_new_file(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to a new file atomically; refuse to replace anything."""
+    import os
+    import tempfile
+
+    if path.exists():
+        raise ValueError(f"{path}: already exists; choose a new file name")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"{path}: folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)  # fails if the name was taken meanwhile: never overwrites
+        os.unlink(tmp)
+    except FileExistsError:
+        os.unlink(tmp)
+        raise ValueError(f"{path}: already exists; choose a new file name") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot write ({exc.strerror})") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     parser = build_parser()
@@ -408,6 +498,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_validate(args)
         if args.command == "figure":
             return _cmd_figure(args)
+        if args.command == "screen":
+            return _cmd_screen(args)
         if args.command == "links":
             return _cmd_links(args)
         return _cmd_list(args)
