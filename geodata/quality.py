@@ -32,7 +32,11 @@ from geodata.schema import Record
 
 DUPLICATE_RADIUS_KM = 5.0
 PROVINCE_TOLERANCE_KM = 10.0
-_URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/[^\s<>\"']*)?$")
+#: A host name with a top-level domain, or an IPv4 address (stored public pages include
+#: government journal servers addressed by IP, e.g. http://218.28.6.71:81/...).
+_URL = re.compile(
+    r"^https?://([A-Za-z0-9.-]+\.[A-Za-z]{2,}|\d{1,3}(\.\d{1,3}){3})(:\d+)?(/[^\s<>\"']*)?$"
+)
 
 
 @dataclass(frozen=True)
