@@ -23,6 +23,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -32,7 +33,11 @@ from geodata.schema import Record
 
 DUPLICATE_RADIUS_KM = 5.0
 PROVINCE_TOLERANCE_KM = 10.0
-_URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/[^\s<>\"']*)?$")
+#: A host name with a top-level domain, or an IPv4 address (stored public pages include
+#: government journal servers addressed by IP, e.g. http://218.28.6.71:81/...).
+_URL = re.compile(
+    r"^https?://([A-Za-z0-9.-]+\.[A-Za-z]{2,}|\d{1,3}(\.\d{1,3}){3})(:\d+)?(/[^\s<>\"']*)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,11 @@ def province_at(lat: float, lon: float, tolerance_km: float = PROVINCE_TOLERANCE
     inside = provs[provs.contains(pt)]
     if not inside.empty:
         return str(inside.iloc[0]["name_en"])
-    dist_deg = provs.distance(pt)
+    with warnings.catch_warnings():
+        # Degrees are what we want here (a rough tolerance, converted below);
+        # geopandas' geographic-CRS warning would only reach the user as noise.
+        warnings.simplefilter("ignore", UserWarning)
+        dist_deg = provs.distance(pt)
     i = int(dist_deg.idxmin())
     if float(dist_deg[i]) * 111.0 <= tolerance_km:
         return str(provs.loc[i, "name_en"])

@@ -528,6 +528,11 @@ class Record(BaseModel):
         default=None,
         description="Organisations only: why the record has no coordinates (listed, not drawn).",
     )
+    location_basis: str | None = Field(
+        default=None,
+        description="How the coordinates were obtained: 'address in source', 'venue named in "
+        "source', or 'cpca 0.5.5 adcodes.csv centroid of 绵阳市 (adcode 510700000000)'.",
+    )
     year: int | None = Field(
         default=None, ge=YEAR_MIN, le=YEAR_MAX,
         description="The map's year filter: year established or first reported. "
@@ -763,7 +768,8 @@ class Designation(BaseModel):
 #: Columns of the tabular form, in display order. Used by the table, CSV and GeoJSON.
 RECORD_COLUMNS: list[str] = [
     "id", "kind", "category", "name_en", "name_zh", "aliases", "name_en_ours",
-    "province", "city", "lat", "lon", "location_precision", "unplaced_reason",
+    "province", "city", "lat", "lon", "location_precision", "location_basis",
+    "unplaced_reason",
     "year", "year_basis", "dates", "date_as_published",
     "fund_size_rmb_bn", "fund_size_as_published", "region_as_published",
     "domains", "status", "sponsor_level", "confidence", "confidence_reason",
@@ -789,7 +795,8 @@ COLUMN_LABELS: dict[str, str] = {
     "region_as_published": "Region (as published)", "domains": "Domains",
     "status": "Status", "description": "Description", "sources": "Sources",
     "notes": "Notes", "aliases": "Also known as", "name_en_ours": "English name is ours",
-    "unplaced_reason": "Why not on the map", "year_basis": "Year is the date",
+    "unplaced_reason": "Why not on the map",
+    "location_basis": "Location basis", "year_basis": "Year is the date",
     "dates": "Dates", "sponsor_level": "Sponsor level", "confidence": "Confidence",
     "confidence_reason": "Confidence reason", "address": "Address",
     "supervising_agencies": "Supervising agencies", "research_topics": "Research topics",

@@ -93,6 +93,7 @@ REVIEWS: dict[tuple[str, str, str], tuple[str, str]] = {
     ('org-henan-university-of-science-and-technology', 'us_dod_1286', 'Changchung University of Science and Technology'): ("rejected", 'different university: Henan vs Changchun'),
     ('org-henan-university-of-science-and-technology', 'us_dod_1286', 'Nanjing University of Science and Technology'): ("rejected", 'different university: Henan vs Nanjing'),
     ('org-henan-university-of-science-and-technology', 'us_dod_1286', 'University of Science and Technology of China'): ("rejected", 'different university: Henan vs USTC (Hefei)'),
+    ('org-hikvision', 'us_dod_1260h', 'Hangzhou Hikvision Digital Technology Co., Ltd. (Hikvision)'): ("accepted", "same company (杭州海康威视数字技术股份有限公司; exact name, short name Hikvision on both sides); listed in its own right, so not also marked as a subsidiary of listed CETC, its parent in the list's parent column"),
     ('org-hit', 'us_dod_1286', 'Harbin Institute of Technology'): ("accepted", 'same name; same kind of institution (university or PLA institution) on both sides'),
     ('org-huazhong-university-of-science-and-technology', 'us_dod_1286', 'Changchun University of Science and Technology'): ("rejected", 'different university: Huazhong (Wuhan) vs Changchun'),
     ('org-huazhong-university-of-science-and-technology', 'us_dod_1286', 'Changchung University of Science and Technology'): ("rejected", 'different university: Huazhong (Wuhan) vs Changchun'),
@@ -154,6 +155,12 @@ SUBSIDIARY_REVIEWS: dict[tuple[str, str, str], tuple[str, str]] = {
         "accepted",
         "CETC's 28th Research Institute (parent_of link: Uppal para 30, Kania note 27); the "
         "list names CETC and some CETC institutes (14, 15, 32), not the 28th",
+    ),
+    ("org-360-enterprise-security-group", "us_dod_1260h",
+     "360 Security Technology Inc. (Qihoo 360)"): (
+        "rejected",
+        "the parent_of link holds for 2017 only (TechNode 2017: 'part of Qihoo 360'); the group "
+        "later separated as Qi An Xin, so it is not marked as a subsidiary of listed 360 today",
     ),
 }
 

@@ -15,7 +15,7 @@ from geodata.cli import main
 from geodata.export import to_csv_text, to_geojson
 from geodata.filters import RecordFilter, describe_filter, filter_bounds, filter_records
 from geodata.load import DatasetError, default_dataset_paths
-from geodata.quality import check_records, likely_duplicates, outside_province
+from geodata.quality import check_records, likely_duplicates, outside_province, source_problems
 from geodata.relations import load_atlas
 from geodata.schema import TODAY_CONTEXT, Record
 from tests.conftest import SRC
@@ -310,6 +310,20 @@ def test_curated_datasets_validate_cleanly(capsys):
     assert code == 0, err
     assert "organisations" in out
     assert "links" in out
+
+
+@pytest.mark.parametrize(("url", "ok"), [
+    ("http://218.28.6.71:81/Qikan/Article/Detail?id=676538249", True),
+    ("https://news.ifeng.com/a/20151228/46854959_0.shtml", True),
+    ("http://218.28.6:81/x", False),
+    ("http://localhost/x", False),
+])
+def test_quality_accepts_ipv4_hosts_and_still_rejects_hostless_urls(atlas_dir, url, ok):
+    rec = next(r for r in _atlas(atlas_dir).records if r.id == "org-group")
+    src = rec.sources[0].model_copy(update={"url": url})
+    found = [f for f in source_problems([rec.model_copy(update={"sources": [src]})])
+             if "malformed URL" in f.message]
+    assert (not found) is ok
 
 
 # --- link lines on the map and in the figure ----------------------------------------------
