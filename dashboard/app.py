@@ -16,6 +16,7 @@ from dashboard.sidebar import atlas_bounds, render_sidebar
 from dashboard.url_sync import apply_url_to_session, write_session_to_url
 from geodata.detail import escape_markdown
 from geodata.load import DatasetError, problems_summary
+from geodata.relations import group_options
 from geodata.userdata import problems_csv_text
 
 st.set_page_config(
@@ -54,7 +55,7 @@ bounds = atlas_bounds(frame)
 # Before the sidebar, so a shared link sets the widgets' starting values.
 apply_url_to_session(bounds, set(frame["id"]))
 with guarded("the sidebar"):
-    render_sidebar(bounds)
+    render_sidebar(bounds, group_options(frame))
 
 page = st.navigation([
     st.Page("views/map.py", title="Map", icon=":material/map:", default=True),
@@ -62,6 +63,7 @@ page = st.navigation([
     st.Page("views/compare.py", title="Compare", icon=":material/compare:"),
     st.Page("views/sources.py", title="Sources", icon=":material/menu_book:"),
     st.Page("views/your_data.py", title="Your data", icon=":material/upload_file:"),
+    st.Page("views/screen.py", title="Screen a list", icon=":material/fact_check:"),
     st.Page("views/about.py", title="About", icon=":material/info:"),
 ])
 # An error in a page is logged and shown as a plain notice, never Streamlit's error box.

@@ -17,10 +17,12 @@ import streamlit as st
 from geodata.assets import install_offline_assets
 from geodata.basemap import BASEMAP_PATH, basemap_geojson, load_basemap
 from geodata.filters import RecordFilter, filter_bounds, filter_records
-from geodata.frame import records_to_frame
 from geodata.layers import ScriptJSON, script_json
-from geodata.load import DATASET_DIR, default_dataset_paths, load_records
+from geodata.load import DATASET_DIR, default_dataset_paths
 from geodata.places import CHINA_VIEW_BOUNDS
+from geodata.relations import load_atlas, relation_paths
+from geodata.screening.match import Screener
+from geodata.screening.run import build_screener
 
 if TYPE_CHECKING:
     import altair as alt
@@ -34,13 +36,19 @@ DATA_DIR_ENV = "CMF_ATLAS_DATA"
 
 
 def dataset_paths() -> tuple[str, ...]:
-    """The dataset files in use: ``$CMF_ATLAS_DATA/*.yaml`` or ``datasets/*.yaml``."""
+    """The record files in use: ``$CMF_ATLAS_DATA/*.yaml`` or ``datasets/*.yaml``.
+
+    ``links.yaml`` and ``designations.yaml`` in the same folder are read with them.
+    """
     directory = Path(os.environ.get(DATA_DIR_ENV, DATASET_DIR))
     return tuple(str(p) for p in default_dataset_paths(directory))
 
 
 def _stamps(paths: tuple[str, ...]) -> tuple[int, ...]:
-    return tuple(os.stat(p).st_mtime_ns for p in paths)
+    # The relation files count too: an edited links.yaml reloads the frame.
+    directory = Path(paths[0]).parent if paths else DATASET_DIR
+    extra = [p for p in relation_paths(directory) if p.is_file()]
+    return tuple(os.stat(p).st_mtime_ns for p in (*paths, *extra))
 
 
 # A resource, not data: one frame shared by every session and rerun, never changed
@@ -49,13 +57,32 @@ def _stamps(paths: tuple[str, ...]) -> tuple[int, ...]:
 # copy on every rerun: 0.7 s at 100,000 records.
 @st.cache_resource(show_spinner="Loading the datasets…", max_entries=4)
 def _load_frame(paths: tuple[str, ...], stamps: tuple[int, ...]) -> gpd.GeoDataFrame:
-    return records_to_frame(load_records([Path(p) for p in paths]))
+    return load_atlas([Path(p) for p in paths]).frame
 
 
 def atlas_frame() -> gpd.GeoDataFrame:
-    """All records, validated; raises ``DatasetError`` naming every problem."""
+    """All records with their links and designations, validated.
+
+    Raises ``DatasetError`` naming every problem (records, links, designations).
+    """
     paths = dataset_paths()
     return _load_frame(paths, _stamps(paths))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _review_counts(paths: tuple[str, ...], stamps: tuple[int, ...]) -> dict[str, int]:
+    atlas = load_atlas([Path(p) for p in paths])
+    out = {"accepted": 0, "rejected": 0, "records": 0}
+    for d in atlas.designations:
+        out[d.review] += 1
+    out["records"] = len({d.record for d in atlas.designations if d.in_force})
+    return out
+
+
+def designation_review_counts() -> dict[str, int]:
+    """How many designation candidates were accepted and rejected, and records on a list."""
+    paths = dataset_paths()
+    return _review_counts(paths, _stamps(paths))
 
 
 # A resource, not data: one shared, immutable object, so a rerun neither copies
@@ -91,7 +118,7 @@ def _figure_bytes(
     flt: RecordFilter, fmt: str, paths: tuple[str, ...], stamps: tuple[int, ...],
     title: str | None, caption: str | None, width_in: float,
     bounds: tuple[tuple[float, float], tuple[float, float]], text_as: str,
-    user_points: tuple[tuple[float, float], ...] | None,
+    user_points: tuple[tuple[float, float], ...] | None, links: bool = False,
 ) -> bytes:
     import pandas as pd
 
@@ -103,6 +130,7 @@ def _figure_bytes(
     return figure_bytes(
         frame, flt, fmt, dpi=300, data_as_of=dataset_date(paths), title=title,
         caption=caption, width_in=width_in, bounds=bounds, text_as=text_as, user_frame=user,
+        links=links,
     )
 
 
@@ -111,17 +139,19 @@ def report_figure(
     width_in: float = 7.5,
     bounds: tuple[tuple[float, float], tuple[float, float]] = CHINA_VIEW_BOUNDS,
     text_as: str = "text", user_points: tuple[tuple[float, float], ...] | None = None,
+    links: bool = False,
 ) -> bytes:
     """The report figure of the current selection as PNG (300 dpi), SVG or PDF bytes.
 
     Cached on every input: the filter, the title, caption, width and frame,
-    how SVG text is written, and the user's own points (``None`` when their
+    how SVG text is written, the user's own points (``None`` when their
     layer is hidden; only positions are drawn, so only they are passed and
-    hashed, never a session's records themselves).
+    hashed, never a session's records themselves) and ``links``, which draws
+    the links among the records shown.
     """
     paths = dataset_paths()
     return _figure_bytes(flt, fmt, paths, _stamps(paths), title, caption, width_in, bounds,
-                         text_as, user_points)
+                         text_as, user_points, links)
 
 
 def _view_chart(
@@ -244,3 +274,16 @@ def import_preview(
         return _import_preview(data, filename, mapping, kind, crs, max_bytes)
     except BoundExceededError as exc:
         return refused_preview(filename, exc)
+
+
+# A resource: the screener indexes every name once (about a second with both US
+# lists) and is only read afterwards, by every session.
+@st.cache_resource(show_spinner="Indexing names for screening…", max_entries=2)
+def _screener(paths: tuple[str, ...], stamps: tuple[int, ...]) -> Screener:
+    return build_screener(atlas_frame().itertuples(index=False))
+
+
+def screener() -> Screener:
+    """The screener over the atlas records in use and both US lists."""
+    paths = dataset_paths()
+    return _screener(paths, _stamps(paths))

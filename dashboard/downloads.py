@@ -29,6 +29,7 @@ CAPTION_KEY = "figure_caption"
 WIDTH_KEY = "figure_width"
 FRAME_KEY = "figure_frame"
 TEXT_KEY = "figure_text_as"
+LINKS_KEY = "figure_links"
 #: What the figure frames: the map's preset view (or the records, when regional),
 #: all of China, or exactly the records shown.
 FRAMES: dict[str, str] = {
@@ -91,6 +92,7 @@ def render_downloads(
     width_in = float(ss.get(WIDTH_KEY) or next(iter(WIDTHS_IN)))
     frame_choice = ss.get(FRAME_KEY) or "map"
     text_as = ss.get(TEXT_KEY) or "text"
+    links = bool(ss.get(LINKS_KEY, False))
     bounds = figure_bounds(frame_choice, view, [selected, *([user] if with_user else [])])
     points = _user_points(user)
     for col, fmt in zip(row[2:], ("png", "svg", "pdf"), strict=True):
@@ -98,7 +100,7 @@ def render_downloads(
             f"Figure ({fmt.upper()})",
             data=lambda fmt=fmt: cache.report_figure(
                 flt, fmt, title=title, caption=caption, width_in=width_in, bounds=bounds,
-                text_as=text_as, user_points=points,
+                text_as=text_as, user_points=points, links=links,
             ),
             file_name=export_filename(flt, fmt, what="map", user_data=with_user),
             mime=_MIMES[fmt], on_click="ignore", key=f"dl_{fmt}", width="stretch",
@@ -110,7 +112,7 @@ def render_downloads(
 
 def _figure_options() -> None:
     """Title, caption, width, frame and SVG text of the report figure, set before downloading."""
-    with st.expander("Figure options: title, caption, width, frame"):
+    with st.expander("Figure options: title, caption, width, frame, links"):
         left, right = st.columns(2)
         left.text_input(
             "Title", key=TITLE_KEY, placeholder=DEFAULT_TITLE, max_chars=MAX_TITLE_CHARS,
@@ -136,4 +138,9 @@ def _figure_options() -> None:
             key=TEXT_KEY, horizontal=True,
             help="Text stays editable and names Noto Sans CJK with fallbacks (Microsoft "
             "YaHei, PingFang SC …); outlines look the same on any machine.",
+        )
+        left.checkbox(
+            "Show the links among the records shown", key=LINKS_KEY,
+            help="Draw the links whose two ends are both in the selection as lines, with a "
+            "legend of link types.",
         )

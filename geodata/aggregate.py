@@ -52,6 +52,7 @@ MEASURES: dict[str, str] = {
     "cluster": KINDS["cluster"],
     "fund": KINDS["fund"],
     "zone": KINDS["zone"],
+    "organisation": KINDS["organisation"],
     "capital_rmb_bn": "Fund capital (RMB bn)",
     "funds_unknown_size": "Funds of unknown size",
 }
@@ -155,6 +156,8 @@ def by_year(frame: pd.DataFrame, years: tuple[int, int] | None = None) -> pd.Dat
     2  2020        0                   2
     """
     frame = _check_frame(frame, "by_year")
+    # Undated records (organisations without a year) have no place on a year axis.
+    frame = frame[frame["year"].notna()]
     value_columns = [*KIND_COLUMNS, "records", "capital_rmb_bn", "funds_unknown_size"]
     columns = ["year", *value_columns, *(f"{c}_cumulative" for c in value_columns)]
     if years is not None:
@@ -514,7 +517,8 @@ def as_of_year(frame: pd.DataFrame, year: int) -> pd.DataFrame:
     >>> as_of_year(pd.DataFrame({"year": [2015, 2018, 2020]}), 2018)["year"].tolist()
     [2015, 2018]
     """
-    return frame.loc[frame["year"] <= int(year)]
+    # Undated organisations are not "established later": they stay on the map.
+    return frame.loc[(frame["year"] <= int(year)).fillna(True).astype(bool)]
 
 
 def play_years(frame: pd.DataFrame) -> list[int]:

@@ -1,4 +1,5 @@
-"""Command line: ``python -m geodata validate``, ``list``, ``import`` and ``figure``.
+"""Command line: ``python -m geodata validate``, ``list``, ``links``, ``import``, ``screen``
+and ``figure``.
 
 ``list`` takes the same filters as the dashboard sidebar and prints the
 matching records, so a result in the UI can be reproduced in a script.
@@ -15,15 +16,16 @@ from pathlib import Path
 from geodata.bounded import preview_import_bounded
 from geodata.export import to_csv_text, to_geojson_text
 from geodata.filters import FundSizeRange, RecordFilter, filter_records
-from geodata.frame import records_to_frame
 from geodata.importer import ImportPreview, save_user_records
 from geodata.limits import IMPORT_MAX_MB_CEILING, IMPORT_MAX_ROWS_CEILING, PROBLEMS_SHOWN
-from geodata.load import DatasetError, Problem, default_dataset_paths, load_records
+from geodata.load import DatasetError, Problem, default_dataset_paths
 from geodata.places import CHINA_VIEW_BOUNDS, PRESET_VIEWS
+from geodata.quality import check_records
 from geodata.quoting import quote_input
 from geodata.readers import RejectedFileError, crs_label, parse_crs, to_wgs84
+from geodata.relations import Atlas, load_atlas
 from geodata.safe_write import check_target, write_text_atomic
-from geodata.schema import DOMAINS, KINDS, PROVINCES
+from geodata.schema import DOMAINS, KINDS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
 from geodata.userdata import problems_csv_text
 
 
@@ -39,7 +41,8 @@ def _finite(text: str) -> float:
 
 
 def _add_filter_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--kind", action="append", choices=list(KINDS), help="layer (repeatable)")
+    p.add_argument("--kind", "--layer", dest="kind", action="append", choices=list(KINDS),
+                   help="layer (repeatable); --layer is the same option")
     p.add_argument("--year-min", type=int, help="earliest year, inclusive")
     p.add_argument("--year-max", type=int, help="latest year, inclusive")
     p.add_argument("--fund-min", type=_finite, help="smallest fund size, RMB bn (funds only)")
@@ -59,7 +62,26 @@ def _add_filter_options(p: argparse.ArgumentParser) -> None:
         help="province, English name (repeatable, any-of)",
     )
     p.add_argument(
-        "--data", action="append", type=Path, help="dataset file(s); default: datasets/*.yaml"
+        "--group", metavar="ID",
+        help="a record id (e.g. org-cetc): it and everything under it via parent_of links",
+    )
+    p.add_argument(
+        "--category", action="append", choices=list(ORG_CATEGORIES),
+        help="organisation category (repeatable, any-of; other layers pass)",
+    )
+    p.add_argument(
+        "--designated", choices=["yes", "no"],
+        help="yes: only records on a US list (1260H or 1286, or under a listed parent); "
+        "no: only the others",
+    )
+    p.add_argument(
+        "--sponsor-level", action="append", choices=list(SPONSOR_LEVELS),
+        help="sponsor level (repeatable, any-of; a record without one counts as unknown)",
+    )
+    p.add_argument(
+        "--data", action="append", type=Path,
+        help="dataset file(s); default: datasets/*.yaml (links.yaml and designations.yaml "
+        "are read from the folder of the first file)",
     )
 
 
@@ -75,6 +97,10 @@ def filter_from_args(args: argparse.Namespace) -> RecordFilter:
         domains=frozenset(args.domain or ()),
         search=args.search,
         provinces=frozenset(args.province or ()),
+        group=args.group,
+        org_categories=frozenset(args.category or ()),
+        designated=None if args.designated is None else args.designated == "yes",
+        sponsor_levels=frozenset(args.sponsor_level or ()),
     )
 
 
@@ -87,7 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="print the filtered records")
     _add_filter_options(ls)
     ls.add_argument("--format", choices=["geojson", "csv"], default="geojson")
+    lk = sub.add_parser("links", help="print a record's links (both directions)")
+    lk.add_argument("id", help="record id, e.g. org-cetc")
+    lk.add_argument("--data", action="append", type=Path,
+                    help="dataset file(s); default: datasets/*.yaml")
     _add_import_parser(sub)
+    _add_screen_parser(sub)
     fg = sub.add_parser("figure", help="draw the filtered records as a PNG, SVG or PDF figure")
     _add_filter_options(fg)
     fg.add_argument("--out", type=Path, required=True, help="output file: .png, .svg or .pdf")
@@ -142,25 +173,70 @@ def _write_report(args: argparse.Namespace, problems: Sequence[Problem]) -> None
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    """Schema, links, designations, then the data-quality checks (geodata.quality).
+
+    Checking the curated datasets (no files given) also requires every record's
+    confidence and every source's accessed date; files given by name are
+    checked as data of any origin.
+    """
     _check_targets(args, "report")
+    curated = not args.files
     paths = args.files or default_dataset_paths()
     try:
-        records = load_records(paths)
+        atlas = load_atlas(paths)
     except DatasetError as exc:
         _write_report(args, exc.problems)
         raise
-    counts = {k: sum(r.kind == k for r in records) for k in KINDS}
+    findings = check_records(atlas.records, curated=curated)
+    for finding in findings:
+        print(finding, file=sys.stderr if finding.severity == "error" else sys.stdout)
+    errors = sum(f.severity == "error" for f in findings)
+    counts = {k: sum(r.kind == k for r in atlas.records) for k in KINDS}
     detail = ", ".join(f"{n} {KINDS[k].lower()}" for k, n in counts.items())
-    print(f"OK: {len(records)} records in {len(paths)} file(s) ({detail}).")
+    accepted = sum(d.review == "accepted" for d in atlas.designations)
+    summary = (
+        f"{len(atlas.records)} records in {len(paths)} file(s) ({detail}); "
+        f"{len(atlas.links)} links; {len(atlas.designations)} designation reviews "
+        f"({accepted} accepted); {len(findings) - errors} warning(s)"
+    )
+    if errors:
+        print(f"FAILED: {errors} error(s). {summary}.", file=sys.stderr)
+        return 1
+    print(f"OK: {summary}.")
     return 0
+
+
+def _atlas(args: argparse.Namespace) -> Atlas:
+    return load_atlas(args.data or default_dataset_paths())
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
     flt = filter_from_args(args)
-    frame = records_to_frame(load_records(args.data or default_dataset_paths()))
-    selected = filter_records(frame, flt)
+    selected = filter_records(_atlas(args).frame, flt)
     text = to_geojson_text(selected) if args.format == "geojson" else to_csv_text(selected)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _cmd_links(args: argparse.Namespace) -> int:
+    frame = _atlas(args).frame
+    rows = frame[frame["id"] == args.id]
+    if rows.empty:
+        print(f"error: no record has id {args.id!r}", file=sys.stderr)
+        return 1
+    row = rows.iloc[0]
+    print(f"{row['id']}: {row['name_en']} ({row['name_zh']})")
+    if not row["links"]:
+        print("  no links")
+    for link in row["links"]:
+        arrow = "->" if link["direction"] == "out" else "<-"
+        print(f"  {arrow} {link['type']:<13} {link['other']}  {link['other_name']}"
+              f"  [{link['label']}]")
+    for d in row["designations"]:
+        rel = "listed" if d["relation"] == "listed" else f"under {d.get('listed_parent')}"
+        removed = f", removed {d['date_removed']}" if d.get("date_removed") else ""
+        print(f"  US list {d['list']}: {d['entry_name']} ({rel}, added "
+              f"{d.get('date_added') or 'n.d.'}{removed})")
     return 0
 
 
@@ -172,7 +248,7 @@ def _cmd_figure(args: argparse.Namespace) -> int:
     figure_format(args.out)  # a bad extension fails before any data is read
     flt = filter_from_args(args)
     paths = args.data or default_dataset_paths()
-    selected = filter_records(records_to_frame(load_records(paths)), flt)
+    selected = filter_records(load_atlas(paths).frame, flt)
     view = CHINA_VIEW_BOUNDS if args.view == "auto" else PRESET_VIEWS[args.view].bounds
     try:
         out = export_figure(
@@ -318,6 +394,94 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0 if preview.ok else 1
 
 
+def _add_screen_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "screen", help="screen a list of names against the atlas and the US lists",
+        description="Match every name of a CSV or XLSX list against the atlas records "
+        "(names and aliases, English and Chinese) and the US DoD Section 1260H and 1286 "
+        "lists, and place its addresses offline. Every candidate is printed with its basis "
+        "and score; nothing is decided for you. Exit 0 when no row has a candidate, 3 when "
+        "some do (review them), 2 on a problem with the file or the options.",
+    )
+    p.add_argument("file", type=Path, help="the list: .csv (UTF-8 or GBK) or .xlsx")
+    p.add_argument("--name-column", help="column with the names (default: guessed)")
+    p.add_argument("--alias-column", help="column with other names, ';'-separated")
+    p.add_argument("--address-column", help="column with addresses or place names to place")
+    p.add_argument("--out", type=Path, metavar="RESULT.csv|.xlsx",
+                   help="write every candidate (decision 'undecided') to a CSV or XLSX file")
+    p.add_argument("--data", action="append", type=Path,
+                   help="dataset file(s) to screen against; default: datasets/*.yaml")
+
+
+def _cmd_screen(args: argparse.Namespace) -> int:
+    from geodata.screening.listfile import read_list, suggest_columns
+    from geodata.screening.report import results_csv, results_frame, results_xlsx
+    from geodata.screening.run import build_screener, screen_list
+
+    if args.out is not None and args.out.suffix.lower() not in (".csv", ".xlsx"):
+        raise ValueError(f"--out {args.out}: expected a .csv or .xlsx file name")
+    if args.out is not None and (args.out.exists() or args.out.is_symlink()):
+        raise ValueError(f"{args.out}: already exists; choose a new file name")
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{args.file}: cannot read the file ({exc.strerror})") from None
+    table = read_list(data, str(args.file))
+    guess = suggest_columns(table.headers)
+    name_col = args.name_column or guess["name"]
+    address_col = args.address_column or (None if args.name_column else guess["address"])
+    alias_col = args.alias_column or (None if args.name_column else guess["alias"])
+    from geodata.relations import load_atlas
+
+    atlas = load_atlas(args.data) if args.data else load_atlas()
+    screener = build_screener(atlas.frame.itertuples(index=False))
+    rows = screen_list(table, screener, name_column=name_col,
+                       alias_column=alias_col, address_column=address_col)
+    hits = [r for r in rows if r.candidates]
+    print(f"{table.file}: {len(rows):,} names screened (column {name_col!r}), "
+          f"{len(hits):,} with candidates")
+    for note in table.notes:
+        print(f"note: {note}")
+    for r in rows:
+        place = f" | {r.placement.status}: {r.placement.unit or r.placement.reason}" \
+            if r.placement else ""
+        if not r.candidates:
+            print(f"{r.where}: {r.name}: no match{place}")
+        for c in r.candidates:
+            print(f"{r.where}: {r.name}: {c.explain()}{place}")
+    if args.out is not None:
+        frame = results_frame(rows)
+        payload = results_xlsx(frame) if args.out.suffix.lower() == ".xlsx" else results_csv(frame)
+        _write_new_file(args.out, payload)
+        print(f"wrote {len(frame):,} line(s) to {args.out}")
+    return 3 if hits else 0
+
+
+def _write_new_file(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to a new file atomically; refuse to replace anything."""
+    import os
+    import tempfile
+
+    if path.exists():
+        raise ValueError(f"{path}: already exists; choose a new file name")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"{path}: folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)  # fails if the name was taken meanwhile: never overwrites
+        os.unlink(tmp)
+    except FileExistsError:
+        os.unlink(tmp)
+        raise ValueError(f"{path}: already exists; choose a new file name") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot write ({exc.strerror})") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     parser = build_parser()
@@ -329,6 +493,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_validate(args)
         if args.command == "figure":
             return _cmd_figure(args)
+        if args.command == "screen":
+            return _cmd_screen(args)
+        if args.command == "links":
+            return _cmd_links(args)
         return _cmd_list(args)
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)

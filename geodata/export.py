@@ -19,10 +19,27 @@ from typing import Any
 import pandas as pd
 
 from geodata.filters import RecordFilter
-from geodata.schema import DOMAINS, KINDS, PROVINCES, RECORD_COLUMNS
+from geodata.schema import (
+    DOMAINS,
+    KINDS,
+    LIST_COLUMNS,
+    PROVINCES,
+    RECORD_COLUMNS,
+    RELATION_COLUMNS,
+)
 
-#: Properties carried by every GeoJSON feature, in order.
-GEOJSON_PROPERTIES: list[str] = [c for c in RECORD_COLUMNS if c not in ("lat", "lon")]
+#: Properties carried by every GeoJSON feature, in order. The relation columns
+#: (``parent_id``, ``links``, ``designations``, ``designated``) come from
+#: :func:`geodata.relations.attach_relations`; a frame without them exports
+#: empty values, so a feature always has the same keys.
+GEOJSON_PROPERTIES: list[str] = [
+    *(c for c in RECORD_COLUMNS if c not in ("lat", "lon")), *RELATION_COLUMNS,
+]
+#: Columns of the CSV: every record column, then the relations, flattened.
+CSV_COLUMNS: list[str] = [*RECORD_COLUMNS, *RELATION_COLUMNS]
+_RELATION_DEFAULTS: dict[str, Any] = {
+    "parent_id": None, "links": [], "designations": [], "designated": False,
+}
 #: Column (and GeoJSON property) that says where a row comes from, present when an
 #: export mixes the curated records with the user's own.
 ORIGIN_COLUMN = "origin"
@@ -35,9 +52,33 @@ FILENAME_PREFIX = "cmf-atlas"
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _with_relations(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every relation column, defaults where a row has none.
+
+    The user's own records (appended by :func:`with_user_records`) have no
+    relations: their cells are missing after the concatenation.
+    """
+    missing = [c for c in RELATION_COLUMNS if c not in frame.columns]
+    gaps = [c for c in RELATION_COLUMNS if c in frame.columns and frame[c].isna().any()]
+    if not missing and not gaps:
+        return frame
+    out = pd.DataFrame(frame).copy()
+    for col in RELATION_COLUMNS:
+        default = _RELATION_DEFAULTS[col]
+        if col in missing:
+            out[col] = [list(default) if isinstance(default, list) else default] * len(out)
+        elif col in gaps:
+            out[col] = [(list(default) if isinstance(default, list) else default)
+                        if not isinstance(v, list | tuple | bool) and pd.isna(v) else v
+                        for v in out[col]]
+    return out
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
+    if value is None or value is pd.NA:
+        return None
     if isinstance(value, float) and math.isnan(value):
         return None
     if hasattr(value, "item") and not isinstance(value, (list, dict, str)):
@@ -65,7 +106,7 @@ def with_user_records(
 
 
 def _columns(frame: pd.DataFrame) -> list[str]:
-    return RECORD_COLUMNS + ([ORIGIN_COLUMN] if ORIGIN_COLUMN in frame.columns else [])
+    return CSV_COLUMNS + ([ORIGIN_COLUMN] if ORIGIN_COLUMN in frame.columns else [])
 
 
 def to_geojson(frame: pd.DataFrame) -> dict[str, Any]:
@@ -77,22 +118,19 @@ def to_geojson(frame: pd.DataFrame) -> dict[str, Any]:
     'FeatureCollection'
     """
     features = []
+    frame = _with_relations(frame)
     columns = _columns(frame)
     names = [c for c in columns if c not in ("lat", "lon")]
-    for row in frame[columns].itertuples(index=False):
-        rec = row._asdict()
+    for rec in frame[columns].to_dict("records"):
         props = {k: _clean(rec[k]) for k in names}
-        features.append(
-            {
-                "type": "Feature",
-                "id": rec["id"],
-                "geometry": {
-                    "type": "Point",
-                    "coordinates": [float(rec["lon"]), float(rec["lat"])],
-                },
-                "properties": props,
-            }
+        placed = _clean(rec["lat"]) is not None and _clean(rec["lon"]) is not None
+        # An unplaced organisation is a feature without geometry (RFC 7946 allows null).
+        geometry = (
+            {"type": "Point", "coordinates": [float(rec["lon"]), float(rec["lat"])]}
+            if placed else None
         )
+        features.append({"type": "Feature", "id": rec["id"], "geometry": geometry,
+                         "properties": props})
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -124,11 +162,40 @@ def _source_text(sources: list[dict[str, Any]]) -> str:
     return " | ".join(parts)
 
 
+def _dates_text(dates: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{d['type']} {d['date']}" for d in dates or [])
+
+
+def _links_text(links: list[dict[str, Any]]) -> str:
+    return "; ".join(
+        f"{ln['type']} {'->' if ln['direction'] == 'out' else '<-'} {ln['other']}"
+        for ln in links or []
+    )
+
+
+def _designations_text(designations: list[dict[str, Any]]) -> str:
+    parts = []
+    for d in designations or []:
+        bit = f"{d['list']}: {d['entry_name']}"
+        if d.get("relation") == "subsidiary_of_listed":
+            bit += f" (subsidiary of listed {d.get('listed_parent')})"
+        bit += f", added {d.get('date_added') or 'n.d.'}"
+        if d.get("date_removed"):
+            bit += f", removed {d['date_removed']}"
+        parts.append(bit)
+    return " | ".join(parts)
+
+
 def to_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The flat table written to CSV: lists joined, sources as readable text."""
-    out = frame[_columns(frame)].copy()
-    out["domains"] = out["domains"].map(lambda ds: ";".join(ds))
+    """The flat table written to CSV: lists ';'-joined, sources, links and designations as text."""
+    out = _with_relations(frame)
+    out = out[_columns(out)].copy()
+    for col in LIST_COLUMNS:
+        out[col] = out[col].map(lambda xs: ";".join(xs))
     out["sources"] = out["sources"].map(_source_text)
+    out["dates"] = out["dates"].map(_dates_text)
+    out["links"] = out["links"].map(_links_text)
+    out["designations"] = out["designations"].map(_designations_text)
     out = pd.DataFrame(out)
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):

@@ -7,7 +7,9 @@ dashboard builds it from widgets, the CLI from flags, and both call
 Semantics
 ---------
 - ``kinds``: layers to keep.
-- ``year_min`` / ``year_max``: inclusive bounds on ``year``; ``None`` is open.
+- ``year_min`` / ``year_max``: inclusive bounds on ``year`` (established or
+  first reported; ``year_basis`` says which). The year filter applies to
+  records *with* a year: undated organisations pass it.
 - ``fund_size``: constrains funds only (clusters and zones pass). Funds of
   unknown size pass when ``fund_size.include_unknown`` is true.
 - ``domains``: any-of; empty means all.
@@ -16,6 +18,16 @@ Semantics
   Chinese; a city or province typed in one language also finds the other
   (:func:`search_matches`), so "Mianyang" and "绵阳" give the same records.
 - ``provinces``: any-of; empty means all.
+- ``group``: a record id; keeps it and everything under it through
+  ``parent_of`` links, transitively (needs the frame's ``ancestors`` column,
+  :func:`geodata.relations.attach_relations`).
+- ``org_categories``: any-of, constrains organisations only (other layers
+  pass, as the fund-size range constrains funds only).
+- ``designated``: ``True`` keeps records on a US list (an accepted designation
+  in force, listed or under a listed parent); ``False`` keeps the others;
+  ``None`` does not filter.
+- ``sponsor_levels``: any-of; a record without a sponsor level counts as
+  ``unknown``.
 
 Example
 -------
@@ -31,12 +43,13 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from geodata.schema import CITIES_ZH, DOMAINS, KINDS, PROVINCES
+from geodata.schema import CITIES_ZH, DOMAINS, KINDS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
 
 #: What the name search looks in, for the search box's help text.
 SEARCH_HELP = (
-    "Searches each record's English and Chinese names, its city and its province, in "
-    "either language (case-insensitive): “Mianyang” and “绵阳” find the same records."
+    "Searches each record's English and Chinese names, its aliases, its city and its "
+    "province, in either language (case-insensitive): “Mianyang” and “绵阳” find the same "
+    "records."
 )
 
 
@@ -60,8 +73,24 @@ class RecordFilter:
     domains: frozenset[str] = frozenset()
     search: str = ""
     provinces: frozenset[str] = frozenset()
+    group: str | None = None
+    org_categories: frozenset[str] = frozenset()
+    designated: bool | None = None
+    sponsor_levels: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
+        unknown_cats = set(self.org_categories) - set(ORG_CATEGORIES)
+        if unknown_cats:
+            raise ValueError(
+                f"unknown organisation categor(ies) {sorted(unknown_cats)}; "
+                f"expected any of {list(ORG_CATEGORIES)}"
+            )
+        unknown_levels = set(self.sponsor_levels) - set(SPONSOR_LEVELS)
+        if unknown_levels:
+            raise ValueError(
+                f"unknown sponsor level(s) {sorted(unknown_levels)}; "
+                f"expected any of {list(SPONSOR_LEVELS)}"
+            )
         unknown_kinds = set(self.kinds) - set(KINDS)
         if unknown_kinds:
             raise ValueError(
@@ -186,10 +215,11 @@ def _fund_size_ok(frame: pd.DataFrame, fs: FundSizeRange) -> pd.Series:
 def filter_records(frame: gpd.GeoDataFrame, flt: RecordFilter) -> gpd.GeoDataFrame:
     """Rows of ``frame`` that the filter keeps, in their original order."""
     mask = frame["kind"].isin(flt.kinds)
+    # Undated records (organisations without a year) pass the year filter.
     if flt.year_min is not None:
-        mask &= frame["year"] >= flt.year_min
+        mask &= (frame["year"] >= flt.year_min).fillna(True).astype(bool)
     if flt.year_max is not None:
-        mask &= frame["year"] <= flt.year_max
+        mask &= (frame["year"] <= flt.year_max).fillna(True).astype(bool)
     mask &= _fund_size_ok(frame, flt.fund_size)
     if flt.domains:
         wanted = flt.domains
@@ -198,6 +228,17 @@ def filter_records(frame: gpd.GeoDataFrame, flt: RecordFilter) -> gpd.GeoDataFra
         mask &= search_matches(frame, flt.search)
     if flt.provinces:
         mask &= frame["province"].isin(flt.provinces)
+    if flt.group is not None:
+        mask &= in_group(frame, flt.group)
+    if flt.org_categories:
+        is_org = frame["kind"] == "organisation"
+        mask &= ~is_org | frame["category"].isin(flt.org_categories)
+    if flt.designated is not None:
+        on_list = _designated(frame)
+        mask &= on_list if flt.designated else ~on_list
+    if flt.sponsor_levels:
+        level = frame["sponsor_level"].fillna("unknown") if "sponsor_level" in frame else None
+        mask &= level.isin(flt.sponsor_levels) if level is not None else False
     return frame.loc[mask]
 
 
@@ -214,6 +255,20 @@ def fund_size_text(min_bn: float | None, max_bn: float | None) -> str:
     if max_bn is not None:
         return f"funds of up to RMB {max_bn:,.4g} bn"
     return "funds of any size"
+
+
+def in_group(frame: pd.DataFrame, group: str) -> pd.Series:
+    """Rows that are ``group`` or under it via ``parent_of`` links (transitively)."""
+    mask = frame["id"] == group
+    if "ancestors" in frame.columns:
+        mask |= frame["ancestors"].map(lambda a: group in a).astype(bool)
+    return mask
+
+
+def _designated(frame: pd.DataFrame) -> pd.Series:
+    if "designated" not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    return frame["designated"].fillna(False).astype(bool)
 
 
 def describe_filter(flt: RecordFilter) -> str:
@@ -239,6 +294,16 @@ def describe_filter(flt: RecordFilter) -> str:
         parts.append("provinces: " + ", ".join(sorted(flt.provinces)))
     if flt.search.strip():
         parts.append(f"search “{flt.search.strip()}”")
+    if flt.group is not None:
+        parts.append(f"group: {flt.group} and everything under it")
+    if flt.org_categories:
+        parts.append("organisations: " + ", ".join(
+            ORG_CATEGORIES[c].split(" (")[0] for c in sorted(flt.org_categories)))
+    if flt.designated is not None:
+        parts.append("on a US list" if flt.designated else "not on a US list")
+    if flt.sponsor_levels:
+        parts.append("sponsor: " + ", ".join(
+            SPONSOR_LEVELS[s].lower() for s in sorted(flt.sponsor_levels)))
     return "; ".join(parts) if parts else "all records"
 
 
@@ -255,19 +320,28 @@ def filter_bounds(frame: pd.DataFrame, *more: pd.DataFrame | None) -> FilterBoun
     """Slider extents for ``frame`` and ``more``: their year span and largest fund (rounded up).
 
     ``more`` are further records the filters apply to (the user's own), so a
-    2022 upload is inside the year slider's range.
+    2022 upload is inside the year slider's range. The span is that of places,
+    funds and zones: an old university's founding year (1895) would squeeze
+    the 2015-2019 records into a sliver; organisations outside it are kept
+    while the slider is at its ends.
 
-    >>> a = pd.DataFrame({"year": [2015, 2020], "fund_size_rmb_bn": [None, 3.2]})
-    >>> b = pd.DataFrame({"year": [2022], "fund_size_rmb_bn": [None]})
+    >>> a = pd.DataFrame({"kind": ["cluster", "fund"], "year": [2015, 2020],
+    ...                   "fund_size_rmb_bn": [None, 3.2]})
+    >>> b = pd.DataFrame({"kind": ["cluster"], "year": [2022], "fund_size_rmb_bn": [None]})
     >>> filter_bounds(a, b)
     FilterBounds(year_min=2015, year_max=2022, fund_max_bn=4.0)
     """
     frames = [f for f in (frame, *more) if f is not None and not f.empty]
     if not frames:
         return FilterBounds(2000, 2030, 1.0)
-    years = pd.concat([f["year"] for f in frames])
-    sizes = pd.concat([f["fund_size_rmb_bn"] for f in frames]).dropna()
+    both = pd.concat([f[["kind", "year", "fund_size_rmb_bn"]] for f in frames])
+    sizes = both["fund_size_rmb_bn"].dropna()
     top = float(sizes.max()) if not sizes.empty else 1.0
+    dated = both[both["year"].notna()]
+    not_orgs = dated[dated["kind"] != "organisation"]
+    years = (not_orgs if not not_orgs.empty else dated)["year"]
+    if years.empty:
+        return FilterBounds(2000, 2030, float(-(-top // 1)) if not sizes.empty else 1.0)
     return FilterBounds(int(years.min()), int(years.max()), float(-(-top // 1)))
 
 
@@ -281,6 +355,10 @@ def filter_from_controls(
     domains: frozenset[str],
     search: str,
     provinces: frozenset[str] = frozenset(),
+    group: str | None = None,
+    org_categories: frozenset[str] = frozenset(),
+    designated: bool | None = None,
+    sponsor_levels: frozenset[str] = frozenset(),
 ) -> RecordFilter:
     """The filter that sidebar controls describe.
 
@@ -301,4 +379,8 @@ def filter_from_controls(
         domains=frozenset(domains),
         search=search,
         provinces=frozenset(provinces),
+        group=group or None,
+        org_categories=frozenset(org_categories),
+        designated=designated,
+        sponsor_levels=frozenset(sponsor_levels),
     )

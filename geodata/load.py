@@ -83,9 +83,14 @@ class DatasetError(ValueError):
         )
 
 
+#: Files in ``datasets/`` that hold links and designations, not records
+#: (read by :mod:`geodata.relations`).
+RELATION_FILES: frozenset[str] = frozenset({"links.yaml", "designations.yaml"})
+
+
 def default_dataset_paths(directory: Path = DATASET_DIR) -> list[Path]:
-    """The curated dataset files: every ``*.yaml`` directly in ``datasets/``."""
-    return sorted(directory.glob("*.yaml"))
+    """The record files: every ``*.yaml`` directly in ``datasets/`` but the relation files."""
+    return sorted(p for p in Path(directory).glob("*.yaml") if p.name not in RELATION_FILES)
 
 
 def _record_label(index: int, raw: object) -> str:

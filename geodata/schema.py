@@ -42,8 +42,13 @@ KINDS: dict[str, str] = {
     "cluster": "Clusters",
     "fund": "Funds",
     "zone": "Demonstration zones",
+    "organisation": "Organisations",
 }
-Kind = Literal["cluster", "fund", "zone"]
+Kind = Literal["cluster", "fund", "zone", "organisation"]
+#: The id prefix each layer's records carry (``org-`` for organisations).
+ID_PREFIXES: dict[str, str] = {
+    "cluster": "cluster-", "fund": "fund-", "zone": "zone-", "organisation": "org-",
+}
 
 #: What sort of thing a record is, per layer.
 CATEGORIES: dict[str, dict[str, str]] = {
@@ -65,6 +70,134 @@ CATEGORIES: dict[str, dict[str, str]] = {
     "zone": {
         "demonstration_zone": "Innovation demonstration zone",
     },
+    "organisation": {
+        "defence_conglomerate": "Defence conglomerate (group headquarters)",
+        "group_subsidiary": "Academy, institute or company of a group",
+        "university": "University",
+        "military_institution": "Military institution (PLA academy, university or body)",
+        "security_body": "Security body",
+        "research_institute": "Civil research institute",
+        "company": "Company",
+        "government_body": "Government body",
+    },
+}
+#: Organisation categories, the sidebar's and CLI's ``--category`` vocabulary.
+ORG_CATEGORIES: dict[str, str] = CATEGORIES["organisation"]
+#: What each organisation category holds (also in datasets/README.md).
+ORG_CATEGORY_MEANINGS: dict[str, str] = {
+    "defence_conglomerate": "Headquarters of a state defence-industry group: CASC, CASIC, "
+    "CETC, AVIC, NORINCO, CSSC, CNNC, CSGC, CAEP and the like.",
+    "group_subsidiary": "An academy, research institute or company of such a group.",
+    "university": "A civilian university (including the Seven Sons of National Defence).",
+    "military_institution": "A PLA academy or university, the AMS, NUDT or another military body.",
+    "security_body": "A university or institute of the public- or state-security system.",
+    "research_institute": "A civil research institute (CAS institutes and similar).",
+    "company": "Any other company.",
+    "government_body": "A ministry, commission or other government organ.",
+}
+
+#: Confidence in a record's identity, place and date (also in datasets/README.md).
+CONFIDENCE_LEVELS: dict[str, str] = {
+    "high": "A primary or official source, or two independent sources, agree on "
+    "identity, place and date.",
+    "medium": "One reliable secondary source.",
+    "low": "Indirect (cited via another source), or the place or date is inferred.",
+}
+Confidence = Literal["high", "medium", "low"]
+
+#: Kinds of dated event a record or link may carry; ``year_basis`` names one.
+DATE_TYPES: dict[str, str] = {
+    "founded": "Founded or established",
+    "announced": "Announced",
+    "signed": "Agreement signed",
+    "unveiled": "Unveiled (plaque or ceremony)",
+    "held": "Held (an event)",
+    "approved": "Approved (a designation or zone)",
+    "first_reported": "First reported in our sources",
+}
+DateType = Literal[
+    "founded", "announced", "signed", "unveiled", "held", "approved", "first_reported"
+]
+
+#: Which level of the state (or an enterprise) sponsors a record.
+SPONSOR_LEVELS: dict[str, str] = {
+    "central": "Central government or central SOE",
+    "provincial": "Province",
+    "municipal": "City",
+    "district": "District or county",
+    "enterprise": "Enterprise (non-state or group-level)",
+    "unknown": "Unknown",
+}
+SponsorLevel = Literal["central", "provincial", "municipal", "district", "enterprise", "unknown"]
+
+#: What kind of source a citation is.
+SOURCE_TYPES: dict[str, str] = {
+    "seed": "One of the five seed analyses",
+    "reference_list": "A reference list or tracker (ASPI, US government lists)",
+    "news": "News report",
+    "government": "Government document or site",
+    "company": "Company document or site",
+    "academic": "Academic publication",
+    "think_tank": "Think-tank publication",
+    "other": "Other",
+}
+SourceType = Literal[
+    "seed", "reference_list", "news", "government", "company", "academic", "think_tank", "other"
+]
+
+#: Typed, directed links between two records (from -> to), datasets/links.yaml.
+LINK_TYPES: dict[str, str] = {
+    "parent_of": "Parent of (group -> subsidiary; academy -> institute)",
+    "partner_in": "Partner in (organisation -> joint lab, alliance or centre)",
+    "invests_in": "Invests in (fund or organisation -> target)",
+    "sub_fund_of": "Sub-fund of (sub-fund -> parent fund)",
+    "located_in": "Located in (park or project -> zone or park)",
+    "organised_by": "Organised by (expo or forum -> organiser)",
+    "successor_of": "Successor of (new -> old)",
+}
+#: How a link reads from its other end (for the detail panel: "Part of", "Has partner").
+LINK_INVERSE_LABELS: dict[str, str] = {
+    "parent_of": "Subsidiary of",
+    "partner_in": "Has partner",
+    "invests_in": "Invested in by",
+    "sub_fund_of": "Has sub-fund",
+    "located_in": "Contains",
+    "organised_by": "Organiser of",
+    "successor_of": "Predecessor of",
+}
+LINK_FORWARD_LABELS: dict[str, str] = {
+    "parent_of": "Parent of",
+    "partner_in": "Partner in",
+    "invests_in": "Invests in",
+    "sub_fund_of": "Sub-fund of",
+    "located_in": "Located in",
+    "organised_by": "Organised by",
+    "successor_of": "Successor of",
+}
+LinkType = Literal[
+    "parent_of", "partner_in", "invests_in", "sub_fund_of", "located_in", "organised_by",
+    "successor_of",
+]
+
+#: The US government lists an organisation can be matched to (datasets/designations.yaml).
+DESIGNATION_LISTS: dict[str, str] = {
+    "us_dod_1260h": "US DoD Section 1260H list (Chinese military companies)",
+    "us_dod_1286": "US DoD Section 1286 list (foreign institutions of concern)",
+}
+DesignationList = Literal["us_dod_1260h", "us_dod_1286"]
+DESIGNATION_RELATIONS: dict[str, str] = {
+    "listed": "Listed by name",
+    "subsidiary_of_listed": "Subsidiary of a listed parent (not itself listed)",
+}
+MATCH_BASES: dict[str, str] = {
+    "exact_name": "The list entry's name equals our name (after trimming)",
+    "alias": "The list entry's name or alias equals one of our aliases",
+    "normalised_name": "Equal after normalisation (case, punctuation, company suffixes)",
+    "manual": "Matched by a reviewer reading both entries",
+}
+REVIEW_OUTCOMES: dict[str, str] = {
+    "accepted": "Accepted: the same entity",
+    "rejected": "Rejected: a different entity (reason in review_note)",
 }
 
 #: Controlled vocabulary of technology domains (documented in datasets/README.md).
@@ -224,9 +357,11 @@ ALLOW_OUTSIDE_CHINA = "allow_outside_china"
 #: a hostile file, never data: ``1.7e308`` RMB bn made the page show "RMB inf bn"
 #: and a slider to 1.7e308. NaN and infinity are refused everywhere.
 #:
-#: Years: the People's Republic was founded in 1949, and MCF bodies are recent;
-#: 2100 leaves room for announced plans.
-YEAR_MIN, YEAR_MAX = 1949, 2100
+#: Years: low enough for the founding year of the oldest universities an
+#: organisation record may carry (Tianjin University, 1895); 2100 leaves room for
+#: announced plans. The map's year slider spans the years of clusters, funds and
+#: zones only (geodata.filters.filter_bounds), so old founding years do not squeeze it.
+YEAR_MIN, YEAR_MAX = 1850, 2100
 #: Latitude and longitude in decimal degrees (WGS 84). A user's own records may
 #: lie anywhere on Earth; curated ones must also lie in :data:`CHINA_BOUNDS`.
 LAT_MIN, LAT_MAX = -90.0, 90.0
@@ -237,7 +372,37 @@ LON_MIN, LON_MAX = -180.0, 180.0
 #: surely a unit mistake (yuan for billions) rather than a fund.
 FUND_SIZE_MAX_RMB_BN = 100_000.0
 
+#: "Today" for validation: an ``accessed`` date after it is an error. Read once per
+#: process; tests may pass another date through :data:`TODAY_CONTEXT`.
+TODAY_CONTEXT = "today"
+
 _PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _partial_iso(v: object) -> object:
+    """A YYYY, YYYY-MM or YYYY-MM-DD text that is a real date; YAML dates become text."""
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, int) and not isinstance(v, bool):
+        v = str(v)
+    if not isinstance(v, str) or not _PARTIAL_DATE.match(v):
+        raise ValueError(f"expected YYYY, YYYY-MM or YYYY-MM-DD, got {v!r}")
+    parts = [int(x) for x in v.split("-")]
+    try:
+        dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    except ValueError:
+        raise ValueError(f"not a calendar date: {v!r}") from None
+    return v
+
+
+def date_precision(date: str) -> str:
+    """The precision a partial ISO date states by its form.
+
+    >>> date_precision("2017-07"), date_precision("2018"), date_precision("2018-01-23")
+    ('month', 'year', 'day')
+    """
+    return {1: "year", 2: "month", 3: "day"}[len(date.split("-"))]
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -257,6 +422,34 @@ class Source(BaseModel):
         default=None,
         description="Where we found this reference, if we did not read it first-hand.",
     )
+    accessed: str | None = Field(
+        default=None,
+        description="When we read it, YYYY-MM-DD; never in the future. Required on curated "
+        "records (checked by `python -m geodata validate`).",
+    )
+    locator: str | None = Field(
+        default=None,
+        description="Where in the source: 'para 7', 'note 32', 'fund table row 3'.",
+    )
+    type: SourceType | None = Field(default=None, description="What kind of source it is.")
+
+    @field_validator("accessed", mode="before")
+    @classmethod
+    def _accessed_is_a_past_day(cls, v: object, info: ValidationInfo) -> object:
+        if isinstance(v, dt.date):
+            v = v.isoformat()
+        if v is None:
+            return v
+        if not isinstance(v, str) or not _FULL_DATE.match(v):
+            raise ValueError(f"expected a day YYYY-MM-DD, got {v!r}")
+        try:
+            day = dt.date.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"not a calendar date: {v!r}") from None
+        today = (info.context or {}).get(TODAY_CONTEXT) or dt.date.today()
+        if day > today:
+            raise ValueError(f"accessed {v} is in the future (today is {today.isoformat()})")
+        return v
 
     @field_validator("date", mode="before")
     @classmethod
@@ -278,6 +471,32 @@ class Source(BaseModel):
         return v
 
 
+class DatedEvent(BaseModel):
+    """One dated event of a record or link; the date's form is its precision.
+
+    >>> DatedEvent(type="founded", date="2017-07").date
+    '2017-07'
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: DateType
+    date: str = Field(description="YYYY, YYYY-MM or YYYY-MM-DD: the form is the precision.")
+    note: str | None = None
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date_is_partial_iso(cls, v: object) -> object:
+        return _partial_iso(v)
+
+
+_ORG_ONLY_LISTS = (
+    "supervising_agencies", "research_topics", "laboratories", "org_tags",
+    "subsidiaries_as_published",
+)
+_ORG_ONLY_TEXT = ("unplaced_reason", "address")
+
+
 class Record(BaseModel):
     """One point on the map: a cluster, a fund or a demonstration zone."""
 
@@ -290,12 +509,41 @@ class Record(BaseModel):
     category: str
     name_en: Text
     name_zh: Text
-    province: str
+    aliases: list[Text] = Field(
+        default_factory=list,
+        description="Other names in any script: short, full (when the printed name is "
+        "truncated), former names, abbreviations.",
+    )
+    name_en_ours: bool = Field(
+        default=False, description="True when the English name is our rendering, not published."
+    )
+    province: str | None = Field(
+        default=None, description="Required, except for an unplaced organisation."
+    )
     city: str | None = None
-    lat: float = Field(ge=LAT_MIN, le=LAT_MAX, allow_inf_nan=False)
-    lon: float = Field(ge=LON_MIN, le=LON_MAX, allow_inf_nan=False)
-    location_precision: Literal["site", "district", "city", "province", "national_hq"]
-    year: int = Field(ge=YEAR_MIN, le=YEAR_MAX, description="Year established or first reported.")
+    lat: float | None = Field(default=None, ge=LAT_MIN, le=LAT_MAX, allow_inf_nan=False)
+    lon: float | None = Field(default=None, ge=LON_MIN, le=LON_MAX, allow_inf_nan=False)
+    location_precision: (
+        Literal["site", "district", "city", "province", "national_hq"] | None
+    ) = None
+    unplaced_reason: str | None = Field(
+        default=None,
+        description="Organisations only: why the record has no coordinates (listed, not drawn).",
+    )
+    location_basis: str | None = Field(
+        default=None,
+        description="How the coordinates were obtained: 'address in source', 'venue named in "
+        "source', or 'cpca 0.5.5 adcodes.csv centroid of 绵阳市 (adcode 510700000000)'.",
+    )
+    year: int | None = Field(
+        default=None, ge=YEAR_MIN, le=YEAR_MAX,
+        description="The map's year filter: year established or first reported. "
+        "Required except for organisations.",
+    )
+    year_basis: DateType | None = Field(
+        default=None, description="Which `dates` type `year` comes from."
+    )
+    dates: list[DatedEvent] = Field(default_factory=list)
     date_as_published: str | None = Field(
         default=None, description="Date exactly as the source prints it, e.g. '07/01/17'."
     )
@@ -311,6 +559,19 @@ class Record(BaseModel):
     )
     domains: list[str] = Field(min_length=1)
     status: str | None = None
+    sponsor_level: SponsorLevel | None = None
+    confidence: Confidence | None = Field(
+        default=None, description="high, medium or low; required on curated records."
+    )
+    confidence_reason: str | None = None
+    address: str | None = Field(default=None, description="Organisations only: postal address.")
+    supervising_agencies: list[Text] = Field(default_factory=list)
+    research_topics: list[Text] = Field(default_factory=list)
+    laboratories: list[Text] = Field(default_factory=list)
+    org_tags: list[Text] = Field(
+        default_factory=list, description="ASPI categories, e.g. 'Seven sons of national defence'."
+    )
+    subsidiaries_as_published: list[Text] = Field(default_factory=list)
     description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=20)]
     sources: list[Source] = Field(min_length=1)
     notes: str | None = None
@@ -329,8 +590,8 @@ class Record(BaseModel):
 
     @field_validator("province")
     @classmethod
-    def _province_known(cls, v: str) -> str:
-        if v not in PROVINCES:
+    def _province_known(cls, v: str | None) -> str | None:
+        if v is not None and v not in PROVINCES:
             raise ValueError(f"unknown province {v!r}; expected one of {list(PROVINCES)}")
         return v
 
@@ -347,13 +608,17 @@ class Record(BaseModel):
 
     @field_validator("lat", "lon")
     @classmethod
-    def _finite(cls, v: float) -> float:
-        if v != v or v in (float("inf"), float("-inf")):
+    def _finite(cls, v: float | None) -> float | None:
+        if (v is not None and v != v) or v in (float("inf"), float("-inf")):
             raise ValueError("must be a finite number")
         return v
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Record:
+        self._check_kind_fields()
+        self._check_dates()
+        if self.lat is None:
+            return self
         b = CHINA_BOUNDS
         check_bounds = not (info.context or {}).get(ALLOW_OUTSIDE_CHINA)
         if check_bounds and not (b["lat_min"] <= self.lat <= b["lat_max"]):
@@ -364,6 +629,34 @@ class Record(BaseModel):
             raise ValueError(
                 f"lon {self.lon} is outside China ({b['lon_min']}..{b['lon_max']})"
             )
+        return self
+
+    def _check_kind_fields(self) -> None:
+        is_org = self.kind == "organisation"
+        placed = (self.lat is not None, self.lon is not None)
+        if placed[0] != placed[1]:
+            raise ValueError("lat and lon go together: give both or neither")
+        if self.lat is None:
+            if not is_org:
+                raise ValueError(f"a {self.kind} needs lat and lon; only organisations may be "
+                                 "unplaced")
+            if not self.unplaced_reason:
+                raise ValueError("an organisation without lat/lon needs unplaced_reason")
+        else:
+            if self.unplaced_reason:
+                raise ValueError("unplaced_reason is only for records without lat/lon")
+            if self.province is None:
+                raise ValueError("province is required for a placed record")
+            if self.location_precision is None:
+                raise ValueError("location_precision is required for a placed record")
+        if not is_org:
+            if self.year is None:
+                raise ValueError(f"year is required for a {self.kind}")
+            extra = [f for f in (*_ORG_ONLY_LISTS, *_ORG_ONLY_TEXT) if getattr(self, f)]
+            if extra:
+                raise ValueError(f"{', '.join(extra)}: only for organisations")
+        if self.confidence_reason and not self.confidence:
+            raise ValueError("confidence_reason given without confidence")
         if self.category not in CATEGORIES[self.kind]:
             raise ValueError(
                 f"category {self.category!r} is not a {self.kind} category; "
@@ -381,16 +674,117 @@ class Record(BaseModel):
                 f"status {self.status!r} is not valid for a {self.kind}; "
                 f"expected one of {sorted(OTHER_STATUSES)} or none"
             )
+
+    def _check_dates(self) -> None:
+        if self.year_basis is None:
+            return
+        if self.year is None:
+            raise ValueError("year_basis given without year")
+        matching = [d.date for d in self.dates if d.type == self.year_basis]
+        if not matching:
+            raise ValueError(f"year_basis {self.year_basis!r} names no entry of dates")
+        if not any(d.startswith(str(self.year)) for d in matching):
+            raise ValueError(
+                f"year {self.year} is not the year of any {self.year_basis!r} date {matching}"
+            )
+
+    @property
+    def placed(self) -> bool:
+        """Whether the record has coordinates (is drawn on the map)."""
+        return self.lat is not None
+
+
+_RECORD_ID = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+
+
+class Link(BaseModel):
+    """A typed, directed link between two records (``from`` -> ``to``), with its sources.
+
+    >>> Link.model_validate({"from": "org-a", "to": "cluster-b", "type": "partner_in",
+    ...     "sources": [{"publisher": "P", "title": "T"}]}).from_id
+    'org-a'
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_id: _RECORD_ID = Field(alias="from", description="Record id the link starts at.")
+    to_id: _RECORD_ID = Field(alias="to", description="Record id the link points to.")
+    type: LinkType
+    dates: list[DatedEvent] = Field(default_factory=list)
+    sources: list[Source] = Field(min_length=1)
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _not_a_loop(self) -> Link:
+        if self.from_id == self.to_id:
+            raise ValueError(f"a link from {self.from_id!r} to itself")
         return self
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What makes a link unique: (from, to, type)."""
+        return (self.from_id, self.to_id, self.type)
+
+
+class Designation(BaseModel):
+    """One reviewed match of an organisation record to an entry of a US list.
+
+    Rejected candidates are kept (``review: rejected``) with the reason, so
+    the same wrong match is not proposed and accepted later.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    record: _RECORD_ID
+    list: DesignationList
+    entry_name: Text = Field(description="The list entry's name, exactly as listed.")
+    relation: Literal["listed", "subsidiary_of_listed"]
+    listed_parent: _RECORD_ID | None = Field(
+        default=None, description="For subsidiary_of_listed: the listed parent's record id."
+    )
+    date_added: str | None = None
+    date_removed: str | None = None
+    basis: Literal["exact_name", "alias", "normalised_name", "manual"]
+    review: Literal["accepted", "rejected"]
+    review_note: Text
+
+    @field_validator("date_added", "date_removed", mode="before")
+    @classmethod
+    def _partial(cls, v: object) -> object:
+        return None if v is None else _partial_iso(v)
+
+    @model_validator(mode="after")
+    def _parent_only_for_subsidiaries(self) -> Designation:
+        if self.relation == "subsidiary_of_listed" and not self.listed_parent:
+            raise ValueError("relation subsidiary_of_listed needs listed_parent")
+        if self.relation == "listed" and self.listed_parent:
+            raise ValueError("listed_parent is only for relation subsidiary_of_listed")
+        return self
+
+    @property
+    def in_force(self) -> bool:
+        """Accepted and not removed: the record is on the list now (or under a listed parent)."""
+        return self.review == "accepted" and self.date_removed is None
 
 
 #: Columns of the tabular form, in display order. Used by the table, CSV and GeoJSON.
 RECORD_COLUMNS: list[str] = [
-    "id", "kind", "category", "name_en", "name_zh", "province", "city",
-    "lat", "lon", "location_precision", "year", "date_as_published",
+    "id", "kind", "category", "name_en", "name_zh", "aliases", "name_en_ours",
+    "province", "city", "lat", "lon", "location_precision", "location_basis",
+    "unplaced_reason",
+    "year", "year_basis", "dates", "date_as_published",
     "fund_size_rmb_bn", "fund_size_as_published", "region_as_published",
-    "domains", "status", "description", "sources", "notes",
+    "domains", "status", "sponsor_level", "confidence", "confidence_reason",
+    "address", "supervising_agencies", "research_topics", "laboratories", "org_tags",
+    "subsidiaries_as_published", "description", "sources", "notes",
 ]
+#: Record fields that hold lists of text (tuples in the frame, ';'-joined in CSV).
+LIST_COLUMNS: tuple[str, ...] = (
+    "aliases", "domains", "supervising_agencies", "research_topics", "laboratories",
+    "org_tags", "subsidiaries_as_published",
+)
+#: Columns derived from links.yaml and designations.yaml (``geodata.relations``).
+RELATION_COLUMNS: list[str] = ["parent_id", "links", "designations", "designated"]
 
 #: Human labels for columns, shared by the dashboard table and figure captions.
 COLUMN_LABELS: dict[str, str] = {
@@ -402,5 +796,13 @@ COLUMN_LABELS: dict[str, str] = {
     "fund_size_as_published": "Fund size (as published)",
     "region_as_published": "Region (as published)", "domains": "Domains",
     "status": "Status", "description": "Description", "sources": "Sources",
-    "notes": "Notes",
+    "notes": "Notes", "aliases": "Also known as", "name_en_ours": "English name is ours",
+    "unplaced_reason": "Why not on the map",
+    "location_basis": "Location basis", "year_basis": "Year is the date",
+    "dates": "Dates", "sponsor_level": "Sponsor level", "confidence": "Confidence",
+    "confidence_reason": "Confidence reason", "address": "Address",
+    "supervising_agencies": "Supervising agencies", "research_topics": "Research topics",
+    "laboratories": "Laboratories", "org_tags": "Tags", "subsidiaries_as_published":
+    "Subsidiaries (as published)", "parent_id": "Parent", "links": "Links",
+    "designations": "US designations", "designated": "On a US list",
 }

@@ -16,11 +16,13 @@ LAYER_COLORS: dict[str, str] = {
     "cluster": "#0072B2",  # blue
     "fund": "#E69F00",  # orange
     "zone": "#CC79A7",  # reddish purple
+    "organisation": "#D55E00",  # vermillion
 }
 LAYER_STROKES: dict[str, str] = {
     "cluster": "#ffffff",
     "fund": "#8a5a00",
     "zone": "#6d2a55",
+    "organisation": "#ffffff",
 }
 #: The user's own records (issue 5): a black-outlined triangle in bluish green, a shape
 #: and colour no curated layer uses, so "mine" never reads as curated data.
@@ -36,6 +38,27 @@ LAYER_SHAPES: dict[str, str] = {
     "cluster": "dot",
     "fund": "proportional circle",
     "zone": "diamond",
+    "organisation": "square",
+}
+
+#: Organisations: a vermillion square. One on a US list (an accepted designation in
+#: force, or under a listed parent) gets a thick black ring and a black corner tab:
+#: shape, not colour, so it reads in greyscale and for colour-blind viewers.
+ORG_SIZE_PX = 11
+DESIGNATED_STROKE = "#000000"
+DESIGNATED_LABEL = "On a US list (1260H or 1286)"
+#: Link lines drawn from the selected record, and in the Network view.
+LINK_COLOR = "#333333"
+LINK_SELECTED_COLOR = "#000000"
+#: Dash pattern per link type (SVG stroke-dasharray), so types differ without colour.
+LINK_DASHES: dict[str, str | None] = {
+    "parent_of": None,
+    "partner_in": "7 4",
+    "invests_in": "2 4",
+    "sub_fund_of": "2 4",
+    "located_in": "10 3 2 3",
+    "organised_by": "4 4",
+    "successor_of": "12 4",
 }
 
 #: Zone status -> fill treatment; readable without colour.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
+from typing import Any
 
 import streamlit as st
 from streamlit_folium import st_folium
@@ -15,6 +16,7 @@ from dashboard.map_view import current_view_request, on_preset_change
 from dashboard.sidebar import (
     AS_OF_MODE_KEY,
     AS_OF_YEAR_KEY,
+    NETWORK_KEY,
     PLAYING_KEY,
     PRESENT_KEY,
     PROVINCE_LAYER_KEY,
@@ -38,6 +40,7 @@ from geodata.detail import escape_markdown, record_fields, source_markdown
 from geodata.filters import describe_filter, filter_records
 from geodata.layers import build_base_map, build_record_layers
 from geodata.places import PRESET_VIEWS
+from geodata.relations import link_lines
 from geodata.schema import KINDS
 from geodata.style import USER_LAYER_LABEL
 from geodata.summary import capital_text, summarize
@@ -105,6 +108,33 @@ def _enter_presentation() -> None:
     ss[PRESENT_KEY] = True
 
 
+def _select(record_id: str) -> None:
+    """Select the other end of a link (the detail panel's link buttons)."""
+    ss[SELECTED_KEY] = record_id
+
+
+def _show_links(row: Any, frame_ids: set[str], shown: set[str]) -> None:
+    """The record's links as buttons; a click selects the other end."""
+    links = row["links"] if "links" in row.index else []
+    if not isinstance(links, list) or not links:
+        return
+    st.markdown(f"**Links ({len(links)})** · click one to select the other end")
+    placed = dict(zip(frame["id"], frame["lat"].notna(), strict=True))
+    for i, ln in enumerate(links):
+        other = ln["other"]
+        notes = []
+        if not placed.get(other, False):
+            notes.append("not on the map")
+        elif other not in shown:
+            notes.append("hidden by the filters")
+        suffix = f" ({', '.join(notes)})" if notes else ""
+        st.button(
+            f"{ln['label']}: {ln['other_name']}{suffix}", key=f"link_{row['id']}_{i}",
+            on_click=_select, args=(other,), disabled=other not in frame_ids,
+            help=f"{ln['type']} link {'to' if ln['direction'] == 'out' else 'from'} {other}",
+        )
+
+
 if present:
     st.html(PRESENTATION_CSS)
     as_of_on = bool(ss.get(AS_OF_MODE_KEY)) and bounds.year_min < bounds.year_max
@@ -118,16 +148,19 @@ else:
     st.html(MAP_CSS)
     st.markdown("## CMF Atlas")
     st.caption(
-        "China's military-civil fusion (军民融合) landscape: clusters, guidance funds and "
-        "demonstration zones, each record with its sources."
+        "China's military-civil fusion (军民融合) landscape: industrial clusters, state guidance "
+        "funds, innovation demonstration zones and the organisations behind them, with the "
+        "links between them. Every record cites its sources; hover a symbol for its name, "
+        "click it for details and links."
     )
 
-# With a fifth metric the capital needs the widest column to show "RMB 1,234.5 bn" in full.
-cols = st.columns([1, 1, 1.2, 1.6, 1] if has_user else 4)
+# One metric per layer, then the capital (the widest: "RMB 1,234.5 bn"), then Your data.
+cols = st.columns([1, 1, 1.2, 1.1, 1.6, 1] if has_user else [1, 1, 1.2, 1.1, 1.6])
 for col, kind in zip(cols, KINDS, strict=False):
     col.metric(KINDS[kind], summary.counts[kind])
 unknown = summary.funds_unknown_size
-cols[3].metric(
+capital_col = len(KINDS)
+cols[capital_col].metric(
     "Fund capital shown",
     capital_text(summary, "fund" in flt.kinds),
     help=(
@@ -136,7 +169,7 @@ cols[3].metric(
     ),
 )
 if has_user:
-    cols[4].metric(
+    cols[capital_col + 1].metric(
         "Your data", f"{user_shown:,}",
         help=f"{USER_LAYER_LABEL}: your records shown on the map, of {len(user_all)} added "
         "on the Your data page. Not counted in the other figures.",
@@ -186,6 +219,9 @@ scale = PRESENT_SCALE if present else 1.0
 # The base map depends on the scale only: anything else in it would reload the map.
 base = build_base_map(cache.basemap_script(), scale=scale, fill_frame=True)
 as_of_year = int(ss.get(AS_OF_YEAR_KEY, bounds.year_max)) if ss.get(AS_OF_MODE_KEY) else None
+# Link lines: the selected record's (bold) and, with Network on, all among the records shown.
+lines = link_lines(frame, selected=ss.get(SELECTED_KEY), shown=selected["id"],
+                   network=bool(ss.get(NETWORK_KEY, False)))
 records_layer = build_record_layers(
     selected, kinds=flt.kinds, choropleth=choropleth, user_frame=user_layer, scale=scale,
     view=current_view_request(ss), as_of_year=as_of_year,
@@ -193,6 +229,7 @@ records_layer = build_record_layers(
     # filter's, so the legend does not change as filters do).
     zone_statuses=set(frame["status"].dropna())
     | (set() if user_all is None else set(user_all["status"].dropna())),
+    links=lines,
 )
 st_folium(
     base,
@@ -229,6 +266,8 @@ if selected_id and not present:
             # st.table renders Markdown in cells: escape, so data always shows as text.
             st.table({"Field": [k for k, _ in record_fields(row)],
                       "Value": [escape_markdown(v) for _, v in record_fields(row)]})
+            if not is_user:
+                _show_links(row, set(frame["id"]), shown_ids)
             st.markdown("**Sources**")
             st.markdown("\n".join(f"{i}. {source_markdown(s)}"
                                   for i, s in enumerate(row["sources"], start=1)))

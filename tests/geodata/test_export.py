@@ -115,3 +115,14 @@ def test_export_filename_is_short_ascii_and_safe():
     assert name.isascii()
     assert len(name) <= 100
     assert not set(name) & set('/\\:*?"<>| ')
+
+
+def test_location_basis_reaches_geojson_and_csv(sample_frame):
+    frame = sample_frame.copy()
+    basis = "cpca 0.5.5 adcodes.csv centroid of 绵阳市 (adcode 510700000000)"
+    frame.loc[frame.index[0], "location_basis"] = basis
+    props = to_geojson(frame)["features"][0]["properties"]
+    assert props["location_basis"] == basis
+    rows = list(csv.DictReader(io.StringIO(to_csv_text(frame))))
+    assert rows[0]["location_basis"] == basis
+    assert rows[1]["location_basis"] == ""

@@ -12,6 +12,7 @@ from geodata.filters import (
     filter_from_controls,
     filter_records,
 )
+from geodata.schema import KINDS
 
 
 def ids(frame) -> set[str]:
@@ -86,7 +87,7 @@ def test_bounds_and_controls_at_full_extent_mean_no_filter(sample_frame):
     b = filter_bounds(sample_frame)
     assert (b.year_min, b.year_max, b.fund_max_bn) == (2016, 2018, 200.0)
     flt = filter_from_controls(
-        b, kinds=frozenset({"cluster", "fund", "zone"}), years=(2016, 2018),
+        b, kinds=frozenset(KINDS), years=(2016, 2018),
         fund_range=(0.0, 200.0), include_unknown_size=True, domains=frozenset(), search="",
     )
     assert flt == RecordFilter()

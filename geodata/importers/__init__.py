@@ -1,0 +1,1 @@
+"""Converters that turn reference lists into curated dataset files (re-runnable)."""
