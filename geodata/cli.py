@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filter_options(fg)
     fg.add_argument("--out", type=Path, required=True, help="output file: .png, .svg or .pdf")
     fg.add_argument("--title", help="figure title (default: China's military-civil fusion …)")
+    fg.add_argument("--links", action="store_true",
+                    help="draw the links among the records shown (one dash pattern per type)")
     fg.add_argument("--width-in", type=float, default=7.5, help="width in inches (default 7.5)")
     fg.add_argument("--dpi", type=float, default=300, help="PNG resolution (default 300)")
     fg.add_argument(
@@ -233,7 +235,7 @@ def _cmd_figure(args: argparse.Namespace) -> int:
     try:
         out = export_figure(
             selected, flt, args.out, title=args.title, width_in=args.width_in, dpi=args.dpi,
-            data_as_of=args.data_as_of or dataset_date(paths),
+            data_as_of=args.data_as_of or dataset_date(paths), links=args.links,
         )
     except (FigureFontError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
