@@ -134,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="SVG text as text (editable; names fonts with fallbacks) or as outlines "
         "(looks the same on any machine)",
     )
+    fg.add_argument("--links", action="store_true",
+                    help="draw the links among the records shown (one dash pattern per type)")
     fg.add_argument("--width-in", type=float, default=7.5,
                     help="width in inches (default 7.5; 6.3 fits a Word page)")
     fg.add_argument("--dpi", type=float, default=300, help="PNG resolution (default 300)")
@@ -255,7 +257,7 @@ def _cmd_figure(args: argparse.Namespace) -> int:
             selected, flt, args.out, title=args.title, caption=args.caption,
             width_in=args.width_in, dpi=args.dpi, text_as=args.text_as,
             bounds=figure_extent([selected], view),
-            data_as_of=args.data_as_of or dataset_date(paths),
+            data_as_of=args.data_as_of or dataset_date(paths), links=args.links,
         )
     except (FigureFontError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -375,3 +375,12 @@ def test_figure_draws_organisations_and_links(atlas_dir, tmp_path):
     assert 'id="cmf-links-partner_in"' in svg
     assert "Links among the records shown" in svg
     assert "not drawn" in svg  # the unplaced organisation is counted, not drawn
+
+
+def test_cli_figure_draws_links_on_request(capsys, atlas_dir, tmp_path):
+    data = [a for p in default_dataset_paths(atlas_dir) for a in ("--data", str(p))]
+    out = tmp_path / "links.svg"
+    code, _, err = _run(capsys, "figure", *data, "--links", "--out", str(out),
+                        "--data-as-of", "2026-12-03")
+    assert code == 0, err
+    assert 'id="cmf-links-parent_of"' in out.read_text(encoding="utf-8")
