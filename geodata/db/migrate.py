@@ -158,7 +158,7 @@ def sync_schema_rules(conn: psycopg.Connection) -> None:
     rows = vocabularies()
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-        for table, (cols, keys) in reversed(_VOCAB_TABLES.items()):
+        for table, (_cols, keys) in reversed(_VOCAB_TABLES.items()):
             wanted = {r[: len(keys)] for r in rows[table]}
             existing = conn.execute(
                 sql.SQL("SELECT {} FROM {}").format(_ids(keys), sql.Identifier(table))

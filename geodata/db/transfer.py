@@ -65,7 +65,7 @@ def split_header(text: str) -> str:
 
 def _read(path: Path) -> tuple[str, list[dict[str, Any]]]:
     text = path.read_text(encoding="utf-8")
-    items = yaml.load(text, Loader=_YAML_LOADER) or []  # noqa: S506 (a safe loader)
+    items = yaml.load(text, Loader=_YAML_LOADER) or []
     return split_header(text), items
 
 
@@ -161,7 +161,7 @@ def export_datasets(conn: psycopg.Connection, directory: Path, *,
         link_sources = _sources_by(conn, "link_id")
         status = "" if include_drafts else " AND review_status = 'published'"
         records = cur.execute(
-            "SELECT * FROM records WHERE retired_at IS NULL" + status  # noqa: S608 (fixed text)
+            "SELECT * FROM records WHERE retired_at IS NULL" + status
             + " ORDER BY dataset_file, file_position").fetchall()
         written = {r["id"] for r in records}
         per_file: dict[str, list[dict[str, Any]]] = defaultdict(list)
