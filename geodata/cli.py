@@ -1,4 +1,4 @@
-"""Command line: ``python -m geodata validate``, ``list``, ``links``, ``import`` and ``figure``.
+"""Command line: ``python -m geodata`` validate, list, links, import, figure and db.
 
 ``list`` takes the same filters as the dashboard sidebar and prints the
 matching records, so a result in the UI can be reproduced in a script.
@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from geodata.db.cli import add_db_parser, run_db
 from geodata.export import to_csv_text, to_geojson_text
 from geodata.filters import FundSizeRange, RecordFilter, filter_records
 from geodata.importer import ImportPreview, preview_import, save_user_records
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     lk.add_argument("--data", action="append", type=Path,
                     help="dataset file(s); default: datasets/*.yaml")
     _add_import_parser(sub)
+    add_db_parser(sub)
     fg = sub.add_parser("figure", help="draw the filtered records as a PNG, SVG or PDF figure")
     _add_filter_options(fg)
     fg.add_argument("--out", type=Path, required=True, help="output file: .png, .svg or .pdf")
@@ -288,6 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "import":
             return _cmd_import(args)
+        if args.command == "db":
+            return run_db(args)
         if args.command == "validate":
             return _cmd_validate(args)
         if args.command == "figure":
