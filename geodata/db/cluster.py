@@ -86,6 +86,8 @@ class LocalCluster:
 
     root: Path
     port: int = DEFAULT_PORT
+    #: Throwaway clusters (tests) skip fsync: fast, and nothing to lose in a crash.
+    durable: bool = True
 
     @property
     def data_dir(self) -> Path:
@@ -171,8 +173,14 @@ class LocalCluster:
         if self.is_running():
             return False
         self._run([str(PG_BIN / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data_dir),
-                   "-l", str(self.log_file), "-o", f"-p {self.port}"], "pg_ctl start")
+                   "-l", str(self.log_file), "-o", self._server_options()], "pg_ctl start")
         return True
+
+    def _server_options(self) -> str:
+        options = f"-p {self.port}"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        return options
 
     def stop(self) -> bool:
         """Stop the server (fast shutdown); False if it was not running."""
