@@ -16,6 +16,7 @@ from dashboard.url_sync import apply_url_to_session, write_session_to_url
 from geodata.detail import escape_markdown
 from geodata.filters import filter_bounds
 from geodata.load import DatasetError
+from geodata.relations import group_options
 
 st.set_page_config(
     page_title="CMF Atlas",
@@ -45,7 +46,7 @@ except (OSError, ValueError) as exc:
 bounds = filter_bounds(frame)
 # Before the sidebar, so a shared link sets the widgets' starting values.
 apply_url_to_session(bounds, set(frame["id"]))
-render_sidebar(bounds)
+render_sidebar(bounds, group_options(frame))
 
 page = st.navigation([
     st.Page("views/map.py", title="Map", icon=":material/map:", default=True),

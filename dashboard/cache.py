@@ -16,9 +16,9 @@ import streamlit as st
 from geodata.assets import install_offline_assets
 from geodata.basemap import BASEMAP_PATH, basemap_geojson, load_basemap
 from geodata.filters import RecordFilter, filter_bounds, filter_records
-from geodata.frame import records_to_frame
 from geodata.layers import ScriptJSON, script_json
-from geodata.load import DATASET_DIR, default_dataset_paths, load_records
+from geodata.load import DATASET_DIR, default_dataset_paths
+from geodata.relations import load_atlas, relation_paths
 
 if TYPE_CHECKING:
     import altair as alt
@@ -32,13 +32,19 @@ DATA_DIR_ENV = "CMF_ATLAS_DATA"
 
 
 def dataset_paths() -> tuple[str, ...]:
-    """The dataset files in use: ``$CMF_ATLAS_DATA/*.yaml`` or ``datasets/*.yaml``."""
+    """The record files in use: ``$CMF_ATLAS_DATA/*.yaml`` or ``datasets/*.yaml``.
+
+    ``links.yaml`` and ``designations.yaml`` in the same folder are read with them.
+    """
     directory = Path(os.environ.get(DATA_DIR_ENV, DATASET_DIR))
     return tuple(str(p) for p in default_dataset_paths(directory))
 
 
 def _stamps(paths: tuple[str, ...]) -> tuple[int, ...]:
-    return tuple(os.stat(p).st_mtime_ns for p in paths)
+    # The relation files count too: an edited links.yaml reloads the frame.
+    directory = Path(paths[0]).parent if paths else DATASET_DIR
+    extra = [p for p in relation_paths(directory) if p.is_file()]
+    return tuple(os.stat(p).st_mtime_ns for p in (*paths, *extra))
 
 
 # A resource, not data: one frame shared by every session and rerun, never changed
@@ -47,13 +53,32 @@ def _stamps(paths: tuple[str, ...]) -> tuple[int, ...]:
 # copy on every rerun: 0.7 s at 100,000 records.
 @st.cache_resource(show_spinner="Loading the datasets…", max_entries=4)
 def _load_frame(paths: tuple[str, ...], stamps: tuple[int, ...]) -> gpd.GeoDataFrame:
-    return records_to_frame(load_records([Path(p) for p in paths]))
+    return load_atlas([Path(p) for p in paths]).frame
 
 
 def atlas_frame() -> gpd.GeoDataFrame:
-    """All records, validated; raises ``DatasetError`` naming every problem."""
+    """All records with their links and designations, validated.
+
+    Raises ``DatasetError`` naming every problem (records, links, designations).
+    """
     paths = dataset_paths()
     return _load_frame(paths, _stamps(paths))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _review_counts(paths: tuple[str, ...], stamps: tuple[int, ...]) -> dict[str, int]:
+    atlas = load_atlas([Path(p) for p in paths])
+    out = {"accepted": 0, "rejected": 0, "records": 0}
+    for d in atlas.designations:
+        out[d.review] += 1
+    out["records"] = len({d.record for d in atlas.designations if d.in_force})
+    return out
+
+
+def designation_review_counts() -> dict[str, int]:
+    """How many designation candidates were accepted and rejected, and records on a list."""
+    paths = dataset_paths()
+    return _review_counts(paths, _stamps(paths))
 
 
 # A resource, not data: one shared, immutable object, so a rerun neither copies
@@ -86,18 +111,22 @@ def basemap_frame() -> gpd.GeoDataFrame:
 
 @st.cache_data(show_spinner="Drawing the figure…", max_entries=24)
 def _figure_bytes(
-    flt: RecordFilter, fmt: str, paths: tuple[str, ...], stamps: tuple[int, ...]
+    flt: RecordFilter, fmt: str, paths: tuple[str, ...], stamps: tuple[int, ...],
+    links: bool = False,
 ) -> bytes:
     from geodata.figure import dataset_date, figure_bytes
 
     frame = filter_records(_load_frame(paths, stamps), flt)
-    return figure_bytes(frame, flt, fmt, dpi=300, data_as_of=dataset_date(paths))
+    return figure_bytes(frame, flt, fmt, dpi=300, data_as_of=dataset_date(paths), links=links)
 
 
-def report_figure(flt: RecordFilter, fmt: str) -> bytes:
-    """The report figure of the current selection as PNG (300 dpi), SVG or PDF bytes."""
+def report_figure(flt: RecordFilter, fmt: str, *, links: bool = False) -> bytes:
+    """The report figure of the current selection as PNG (300 dpi), SVG or PDF bytes.
+
+    ``links`` draws the links among the records shown.
+    """
     paths = dataset_paths()
-    return _figure_bytes(flt, fmt, paths, _stamps(paths))
+    return _figure_bytes(flt, fmt, paths, _stamps(paths), links)
 
 
 def _view_chart(

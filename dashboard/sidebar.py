@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard.user_layer import USER_DATASETS_KEY, USER_LAYER_KEY, has_user_records
 from geodata.filters import FilterBounds, RecordFilter, filter_from_controls
-from geodata.schema import DOMAINS, KINDS, PROVINCES
+from geodata.schema import DOMAINS, KINDS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
 
 LAYER_KEYS = {kind: f"layer_{kind}" for kind in KINDS}
 YEARS_KEY = "years"
@@ -19,6 +19,19 @@ UNKNOWN_KEY = "keep_unknown_size"
 DOMAINS_KEY = "domains"
 SEARCH_KEY = "search"
 PROVINCES_KEY = "provinces"
+GROUP_KEY = "org_group"
+ORG_CATEGORIES_KEY = "org_categories"
+DESIGNATED_KEY = "designated"
+SPONSOR_KEY = "sponsor_levels"
+#: Display option: draw every link among the records shown.
+NETWORK_KEY = "network"
+
+#: The designation filter's choices (stored value -> label).
+DESIGNATED_OPTIONS: dict[str, str] = {
+    "any": "Any",
+    "yes": "On a US list",
+    "no": "Not on a US list",
+}
 
 # View state: not filters, but part of a shared link.
 PRESENT_KEY = "present"
@@ -51,6 +64,11 @@ def _defaults(bounds: FilterBounds) -> dict[str, object]:
         DOMAINS_KEY: [],
         SEARCH_KEY: "",
         PROVINCES_KEY: [],
+        GROUP_KEY: "",
+        ORG_CATEGORIES_KEY: [],
+        DESIGNATED_KEY: "any",
+        SPONSOR_KEY: [],
+        NETWORK_KEY: False,
         AS_OF_MODE_KEY: False,
         AS_OF_YEAR_KEY: bounds.year_max,
         PROVINCE_LAYER_KEY: "off",
@@ -83,6 +101,10 @@ def init_state(bounds: FilterBounds) -> None:
     ss[FUND_KEY] = _clamp(tuple(ss[FUND_KEY]), 0.0, bounds.fund_max_bn)
     ss[DOMAINS_KEY] = [d for d in ss[DOMAINS_KEY] if d in DOMAINS]
     ss[PROVINCES_KEY] = [p for p in ss[PROVINCES_KEY] if p in PROVINCES]
+    ss[ORG_CATEGORIES_KEY] = [c for c in ss[ORG_CATEGORIES_KEY] if c in ORG_CATEGORIES]
+    ss[SPONSOR_KEY] = [x for x in ss[SPONSOR_KEY] if x in SPONSOR_LEVELS]
+    if ss[DESIGNATED_KEY] not in DESIGNATED_OPTIONS:
+        ss[DESIGNATED_KEY] = "any"
 
 
 def reset_filters(bounds: FilterBounds) -> None:
@@ -92,9 +114,16 @@ def reset_filters(bounds: FilterBounds) -> None:
     st.session_state[PLAYING_KEY] = False
 
 
-def render_sidebar(bounds: FilterBounds) -> None:
-    """Draw the filter widgets in the sidebar."""
+def render_sidebar(bounds: FilterBounds, groups: dict[str, str] | None = None) -> None:
+    """Draw the filter widgets in the sidebar.
+
+    ``groups`` are the organisation-group choices (id -> label), from
+    :func:`geodata.relations.group_options`.
+    """
     init_state(bounds)
+    groups = groups or {}
+    if st.session_state.get(GROUP_KEY) and st.session_state[GROUP_KEY] not in groups:
+        st.session_state[GROUP_KEY] = ""
     sb = st.sidebar
     sb.header("Filters")
     sb.caption("Layers")
@@ -122,8 +151,12 @@ def render_sidebar(bounds: FilterBounds) -> None:
         )
     elif bounds.year_min < bounds.year_max:
         sb.slider(
-            "Year established or first reported",
+            "Year (founded, or first reported)",
             min_value=bounds.year_min, max_value=bounds.year_max, key=YEARS_KEY, step=1,
+            help="Each record's year: when it was founded, announced, signed, unveiled, held "
+            "or approved where a source says so, else when it was first reported (the detail "
+            "panel's 'Year is the date' says which). Applies to records with a year: "
+            "organisations without one are always shown.",
         )
     sb.slider(
         "Fund size (RMB billion)",
@@ -149,6 +182,7 @@ def render_sidebar(bounds: FilterBounds) -> None:
         "Name contains", key=SEARCH_KEY, placeholder="e.g. Foshan or 佛山",
         help="Searches the English and Chinese names (case-insensitive).",
     )
+    _organisation_filters(groups)
     sb.button("Reset filters", on_click=reset_filters, args=(bounds,), width="stretch")
     sb.header("Display")
     sb.selectbox(
@@ -158,8 +192,44 @@ def render_sidebar(bounds: FilterBounds) -> None:
         "Click a province on the map to filter to it.",
     )
     sb.toggle(
+        "Network: draw every link", key=NETWORK_KEY,
+        help="Draw every link (parent of, partner in, invests in, located in …) among the "
+        "records shown as lines. The selected record's links are always drawn, in bold.",
+    )
+    sb.toggle(
         "Presentation mode", key=PRESENT_KEY,
         help="Full-screen map with larger symbols and text, for a briefing screen.",
+    )
+
+
+def _organisation_filters(groups: dict[str, str]) -> None:
+    sb = st.sidebar
+    sb.caption("Organisations and links")
+    sb.selectbox(
+        "Organisation group", options=["", *groups],
+        format_func=lambda g: groups.get(g, "All (no group filter)") if g else
+        "All (no group filter)",
+        key=GROUP_KEY,
+        help="Shows a group and everything under it through 'parent of' links, at any "
+        "depth (e.g. CETC and its institutes). Other records are hidden.",
+    )
+    sb.multiselect(
+        "Organisation category", options=list(ORG_CATEGORIES),
+        format_func=lambda c: ORG_CATEGORIES[c].split(" (")[0], key=ORG_CATEGORIES_KEY,
+        placeholder="All categories",
+        help="Applies to organisations only: clusters, funds and zones are not affected.",
+    )
+    sb.selectbox(
+        "US designation", options=list(DESIGNATED_OPTIONS),
+        format_func=DESIGNATED_OPTIONS.__getitem__, key=DESIGNATED_KEY,
+        help="On a US list: an organisation matched (and reviewed) to the DoD Section 1260H "
+        "or 1286 list, or a subsidiary of a listed parent. Only organisations can be on one.",
+    )
+    sb.multiselect(
+        "Sponsor level", options=list(SPONSOR_LEVELS), format_func=SPONSOR_LEVELS.__getitem__,
+        key=SPONSOR_KEY, placeholder="All levels",
+        help="Which level of the state (or an enterprise) sponsors a record. A record "
+        "without one counts as Unknown.",
     )
 
 
@@ -198,4 +268,8 @@ def current_filter(bounds: FilterBounds) -> RecordFilter:
         domains=frozenset(ss.get(DOMAINS_KEY, [])),
         search=str(ss.get(SEARCH_KEY, "")),
         provinces=frozenset(ss.get(PROVINCES_KEY, [])),
+        group=ss.get(GROUP_KEY) or None,
+        org_categories=frozenset(ss.get(ORG_CATEGORIES_KEY, [])),
+        designated={"yes": True, "no": False}.get(str(ss.get(DESIGNATED_KEY, "any"))),
+        sponsor_levels=frozenset(ss.get(SPONSOR_KEY, [])),
     )

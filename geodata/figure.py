@@ -76,13 +76,18 @@ from geodata.filters import RecordFilter, describe_filter
 from geodata.layers import BASE_STYLES, SEA_COLOR
 from geodata.load import default_dataset_paths
 from geodata.places import CHINA_VIEW_BOUNDS, NAMED_PLACES, NamedPlace
-from geodata.schema import KINDS, ZONE_STATUSES
+from geodata.schema import KINDS, LINK_FORWARD_LABELS, ZONE_STATUSES
 from geodata.style import (
     CLUSTER_RADIUS_PX,
+    DESIGNATED_LABEL,
+    DESIGNATED_STROKE,
     FUND_LEGEND_SIZES_BN,
     FUND_UNKNOWN_RADIUS_PX,
     LAYER_COLORS,
     LAYER_STROKES,
+    LINK_DASHES,
+    LINK_SELECTED_COLOR,
+    ORG_SIZE_PX,
     ZONE_SIZE_PX,
     fund_radius_px,
 )
@@ -301,7 +306,7 @@ def _layer_count(n: int, kind: str) -> str:
     return f"{n} {label[:-1] if n == 1 and label.endswith('s') else label}"
 
 
-def _subtitle(frame: pd.DataFrame, flt: RecordFilter, outside: int) -> str:
+def _subtitle(frame: pd.DataFrame, flt: RecordFilter, outside: int, unplaced: int = 0) -> str:
     desc = describe_filter(flt)
     summary = summarize(frame)
     parts = []
@@ -316,6 +321,8 @@ def _subtitle(frame: pd.DataFrame, flt: RecordFilter, outside: int) -> str:
         parts.append(text)
     selected = ", ".join(parts) if parts else "no layer selected"
     out = f" ({outside} outside the map frame)" if outside else ""
+    if unplaced:
+        out += f" ({unplaced} organisation(s) without a known place are not drawn)"
     return f"{desc[:1].upper()}{desc[1:]}. Selected: {selected}{out}."
 
 
@@ -524,6 +531,22 @@ def _draw_records(
             facecolors=_rgba(LAYER_COLORS["cluster"], 0.95), edgecolors="#ffffff",
             linewidths=_pt(1.2, scale), zorder=_Z_RECORDS + 0.2, gid="cmf-cluster",
         )
+    if "organisation" in kinds:
+        designated = (
+            frame["designated"].fillna(False).to_numpy(bool) if "designated" in frame
+            else np.zeros(len(frame), bool)
+        )
+        side = _pt(ORG_SIZE_PX, scale)
+        for flag, gid in ((False, "cmf-org"), (True, "cmf-org-designated")):
+            sel = (kind == "organisation") & (designated == flag)
+            ox, oy = _dodge(x[sel], y[sel], side * 1.2 * data_per_pt)
+            ax.scatter(
+                ox, oy, s=side**2, marker="s",
+                facecolors=LAYER_COLORS["organisation"],
+                edgecolors=DESIGNATED_STROKE if flag else "#ffffff",
+                linewidths=_pt(2.2 if flag else 1.0, scale), zorder=_Z_RECORDS + 0.25,
+                gid=gid,
+            )
     if "zone" in kinds:
         sel = kind == "zone"
         side = _pt(_ZONE_SIDE_PX, scale)
@@ -535,6 +558,29 @@ def _draw_records(
                 zx[part], zy[part], s=side**2, marker="D", zorder=_Z_RECORDS + 0.3,
                 gid=f"cmf-zone-{st}", **_zone_style(st, scale),
             )
+
+
+def _link_segments(frame: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+    """(type, 2x2 Albers coordinates) of every link whose two ends are in ``frame``."""
+    from geodata.relations import link_lines
+
+    lines = link_lines(frame, shown=frame["id"], network=True)["lines"]
+    out = []
+    for ln in lines:
+        xs, ys = _to_albers().transform([ln["from"][1], ln["to"][1]], [ln["from"][0], ln["to"][0]])
+        out.append((ln["type"], np.column_stack([xs, ys])))
+    return out
+
+
+def _draw_links(ax: Any, segments: list[tuple[str, np.ndarray]], scale: float) -> None:
+    for kind in sorted({k for k, _ in segments}):
+        dash = LINK_DASHES.get(kind)
+        style = (0, tuple(float(v) for v in dash.split())) if dash else "solid"
+        ax.add_collection(LineCollection(
+            [seg for k, seg in segments if k == kind], colors=LINK_SELECTED_COLOR,
+            linewidths=_pt(1.3, scale), linestyles=[style], alpha=0.75,
+            zorder=_Z_RECORDS - 0.2, gid=f"cmf-links-{kind}",
+        ), autolim=False)
 
 
 def _rgba(color: str, alpha: float) -> tuple[float, float, float, float]:
@@ -605,7 +651,9 @@ def _fund_scale_box(scale: float) -> DrawingArea:
     return box
 
 
-def _legend_columns(kinds: frozenset[str], scale: float) -> list[VPacker]:
+def _legend_columns(
+    kinds: frozenset[str], scale: float, links_drawn: Sequence[str] = ()
+) -> list[VPacker]:
     """One legend column per visible layer, in the web map's order."""
     columns: list[VPacker] = []
     sym = max(2 * _pt(CLUSTER_RADIUS_PX, scale), _pt(_ZONE_SIDE_PX, scale) * 1.5) + 2
@@ -629,6 +677,31 @@ def _legend_columns(kinds: frozenset[str], scale: float) -> list[VPacker]:
                             align="bottom", pad=0, sep=10)
         rows = [_heading(f"{KINDS['fund']}: circle area ∝ size, RMB"), scale_row]
         columns.append(VPacker(children=rows, align="left", pad=0, sep=3))
+    if "organisation" in kinds:
+        rows = [_heading(KINDS["organisation"])]
+        for flag, text in ((False, "Groups, institutes, universities"), (True, DESIGNATED_LABEL)):
+            box = _symbol_box(sym)
+            h = _pt(ORG_SIZE_PX, scale) / 2
+            c = sym / 2
+            box.add_artist(Polygon(
+                [(c - h, c - h), (c + h, c - h), (c + h, c + h), (c - h, c + h)], closed=True,
+                facecolor=LAYER_COLORS["organisation"],
+                edgecolor=DESIGNATED_STROKE if flag else "#ffffff",
+                linewidth=_pt(2.2 if flag else 1.0, scale),
+            ))
+            rows.append(_row(box, text))
+        columns.append(VPacker(children=rows, align="left", pad=0, sep=1))
+    if links_drawn:
+        rows = [_heading("Links among the records shown")]
+        for kind in links_drawn:
+            box = _symbol_box(sym)
+            dash = LINK_DASHES.get(kind)
+            box.add_artist(Line2D(
+                [1, sym - 1], [sym / 2, sym / 2], color=LINK_SELECTED_COLOR,
+                linewidth=1.2, dashes=[float(v) for v in dash.split()] if dash else (None, None),
+            ))
+            rows.append(_row(box, LINK_FORWARD_LABELS[kind]))
+        columns.append(VPacker(children=rows, align="left", pad=0, sep=1))
     if "zone" in kinds:
         rows = [_heading(KINDS["zone"])]
         half = _pt(_ZONE_SIDE_PX, scale) / math.sqrt(2)
@@ -652,7 +725,7 @@ _LEGEND_COL_SEP, _LEGEND_ROW_SEP = 22.0, 8.0
 
 
 def _legend_pack(
-    kinds: frozenset[str], scale: float, max_width_pt: float
+    kinds: frozenset[str], scale: float, max_width_pt: float, links_drawn: Sequence[str] = ()
 ) -> tuple[VPacker | None, float]:
     """The legend, columns side by side, wrapped onto rows to fit ``max_width_pt``.
 
@@ -662,7 +735,7 @@ def _legend_pack(
     scratch = Figure(dpi=72)
     renderer = FigureCanvasAgg(scratch).get_renderer()
     widths, heights = [], []
-    for column in _legend_columns(kinds, scale):
+    for column in _legend_columns(kinds, scale, links_drawn):
         column.set_figure(scratch)
         bbox = column.get_bbox(renderer)
         widths.append(bbox.width)
@@ -677,7 +750,7 @@ def _legend_pack(
             used = 0.0
         used += (_LEGEND_COL_SEP if rows[-1] else 0.0) + width
         rows[-1].append(i)
-    columns = _legend_columns(kinds, scale)
+    columns = _legend_columns(kinds, scale, links_drawn)
     pack = VPacker(
         children=[HPacker(children=[columns[i] for i in row], align="top", pad=0,
                           sep=_LEGEND_COL_SEP) for row in rows],
@@ -808,7 +881,7 @@ def _marker_boxes(ax: Any, renderer: Any) -> np.ndarray:
     centre_pt = 2.0
     for coll in ax.collections:
         gid = coll.get_gid() or ""
-        if not gid.startswith(("cmf-cluster", "cmf-fund", "cmf-zone")):
+        if not gid.startswith(("cmf-cluster", "cmf-fund", "cmf-zone", "cmf-org")):
             continue
         offsets = coll.get_offsets()
         if len(offsets) == 0:
@@ -837,6 +910,7 @@ def render_figure(
     data_as_of: dt.date | str | None = None,
     bounds: Sequence[Sequence[float]] = CHINA_VIEW_BOUNDS,
     symbol_scale: float = SYMBOL_SCALE,
+    links: bool = False,
 ) -> Figure:
     """Draw the selection as a report figure.
 
@@ -864,6 +938,10 @@ def render_figure(
         :data:`geodata.places.CHINA_VIEW_BOUNDS`.
     symbol_scale
         Size of symbols relative to the web map's, in points.
+    links
+        Draw the links among the records of ``frame`` (both ends selected and
+        placed) as lines, one dash pattern per type, in the legend. Needs the
+        relation columns (:func:`geodata.relations.attach_relations`).
 
     Returns
     -------
@@ -888,15 +966,22 @@ def render_figure(
         raise ValueError(f"'frame' lacks column(s) {sorted(missing)}; see records_to_frame()")
     with matplotlib.rc_context(_rc()):
         return _render(frame, flt, basemap=basemap, title=title, width_in=width_in, dpi=dpi,
-                       data_as_of=data_as_of, bounds=bounds, scale=symbol_scale)
+                       data_as_of=data_as_of, bounds=bounds, scale=symbol_scale,
+                       links=links)
 
 
 def _render(
     frame: pd.DataFrame, flt: RecordFilter, *, basemap: gpd.GeoDataFrame | None,
     title: str | None, width_in: float, dpi: float, data_as_of: dt.date | str | None,
-    bounds: Sequence[Sequence[float]], scale: float,
+    bounds: Sequence[Sequence[float]], scale: float, links: bool = False,
 ) -> Figure:
     south, west, north, east = _check_bounds(bounds)
+    all_selected = frame
+    # Unplaced organisations are counted in the subtitle but have no point to draw.
+    frame = frame[frame["lat"].notna()]
+    unplaced = len(all_selected) - len(frame)
+    segments = _link_segments(frame) if links else []
+    links_drawn = sorted({kind for kind, _ in segments})
     x0, x1, y0, y1 = _frame_extent(bounds)
     base = _basemap(basemap)
     kinds = frozenset(flt.kinds)
@@ -907,14 +992,14 @@ def _render(
     # Layout in inches, top to bottom: title, subtitle, map, legend, footer.
     text_w_pt = (width_in - 2 * _MARGIN_IN) * 72
     title_lines = _wrap(title or DEFAULT_TITLE, _TITLE_PT, text_w_pt, "bold")
-    sub_lines = _wrap(_subtitle(frame, flt, outside), _SUBTITLE_PT, text_w_pt)
+    sub_lines = _wrap(_subtitle(all_selected, flt, outside, unplaced), _SUBTITLE_PT, text_w_pt)
     # Credit the sources of the records on the map, not of those outside the frame.
     foot_lines = _wrap(source_line(frame[inside]), _FOOT_PT, text_w_pt)
     foot_lines += _wrap(f"{BOUNDARIES_CREDIT}. {_as_of_text(data_as_of)}.", _FOOT_PT, text_w_pt)
     title_h = len(title_lines) * _TITLE_PT * _LINE_SPACING / 72
     sub_h = len(sub_lines) * _SUBTITLE_PT * _LINE_SPACING / 72
     foot_h = len(foot_lines) * _FOOT_PT * _LINE_SPACING / 72
-    pack, legend_h = _legend_pack(kinds, scale, text_w_pt)
+    pack, legend_h = _legend_pack(kinds, scale, text_w_pt, links_drawn)
     map_w = width_in - 2 * _MARGIN_IN
     map_h = map_w * (y1 - y0) / (x1 - x0)
     top_pad, gap, bottom_pad = 0.2, 0.12, 0.16
@@ -951,6 +1036,7 @@ def _render(
 
     _draw_basemap(ax, base)
     _draw_place_dots(ax, scale)
+    _draw_links(ax, segments, scale)
     _draw_records(ax, frame, kinds, scale, (x1 - x0) / (map_w * 72))
     if pack is not None:
         legend = AnchoredOffsetbox(

@@ -36,20 +36,28 @@ from geodata.export import to_geojson
 from geodata.places import CHINA_VIEW_BOUNDS, NAMED_PLACES
 from geodata.schema import (
     CATEGORIES,
+    DESIGNATION_LISTS,
     DOMAINS,
     KINDS,
+    LINK_FORWARD_LABELS,
     LOCATION_PRECISIONS,
     STATUSES,
     ZONE_STATUSES,
 )
 from geodata.style import (
     CLUSTER_RADIUS_PX,
+    DESIGNATED_LABEL,
+    DESIGNATED_STROKE,
     FUND_LEGEND_SIZES_BN,
     FUND_REFERENCE_BN,
     FUND_REFERENCE_RADIUS_PX,
     FUND_UNKNOWN_RADIUS_PX,
     LAYER_COLORS,
     LAYER_STROKES,
+    LINK_COLOR,
+    LINK_DASHES,
+    LINK_SELECTED_COLOR,
+    ORG_SIZE_PX,
     USER_COLOR,
     USER_DOM_MAX,
     USER_LAYER_LABEL,
@@ -80,7 +88,7 @@ def _tile_provider(name: str) -> xyzservices.TileProvider:
 _JS = resources.files("geodata.web").joinpath("cmf_map.js").read_text(encoding="utf-8")
 
 #: Big translucent fund circles go underneath, so dots and diamonds stay visible.
-DRAW_ORDER: tuple[str, ...] = ("fund", "cluster", "zone")
+DRAW_ORDER: tuple[str, ...] = ("fund", "cluster", "organisation", "zone")
 
 SEA_COLOR = "#dce6ee"
 #: Presentation mode: the map fills its frame, whatever height the page gives it.
@@ -189,12 +197,19 @@ class MapScript(MacroElement):
 
 def _css(scale: float) -> str:
     zc, zs = LAYER_COLORS["zone"], LAYER_STROKES["zone"]
+    oc, ost = LAYER_COLORS["organisation"], LAYER_STROKES["organisation"]
+    ds = DESIGNATED_STROKE
     fs = 13 * scale
     return f"""
 .leaflet-container {{ background: {SEA_COLOR}; font-family: system-ui, sans-serif; }}
 .cmf-zone .cmf-diamond {{ width: 100%; height: 100%; box-sizing: border-box;
   transform: rotate(45deg) scale(0.75); border: {2 * scale}px solid {zs}; }}
 .cmf-zone-approved .cmf-diamond {{ background: {zc}; }}
+.cmf-org .cmf-square {{ width: 100%; height: 100%; box-sizing: border-box;
+  background: {oc}; border: {1.5 * scale}px solid {ost};
+  box-shadow: 0 0 0 {0.8 * scale}px #7a3000; }}
+.cmf-org-designated .cmf-square {{ border: {3 * scale}px solid {ds};
+  box-shadow: 0 0 0 {1.5 * scale}px #ffffff; }}
 .cmf-zone-applied_not_approved .cmf-diamond {{ background: #ffffff; }}
 .cmf-zone-local_pilot .cmf-diamond {{ background: repeating-linear-gradient(
   45deg, {zc} 0 2px, #ffffff 2px 4px); }}
@@ -247,6 +262,11 @@ def _settings(scale: float) -> dict[str, Any]:
         "base": BASE_STYLES,
         "user": {"color": USER_COLOR, "stroke": USER_STROKE, "size": USER_SIZE_PX,
                  "label": USER_LAYER_LABEL, "dom_max": USER_DOM_MAX},
+        "org_size": ORG_SIZE_PX,
+        "lists": {k: v.split(" (")[0] for k, v in DESIGNATION_LISTS.items()},
+        "link_types": LINK_FORWARD_LABELS,
+        "link_dashes": LINK_DASHES,
+        "link": {"color": LINK_COLOR, "selected": LINK_SELECTED_COLOR},
     }
 
 
@@ -271,6 +291,17 @@ def _triangle_svg(size: float) -> str:
     pts = f"{size / 2},1 {size - 1},{size - 1} 1,{size - 1}"
     return _svg(f'<polygon points="{pts}" fill="{USER_COLOR}" stroke="{USER_STROKE}" '
                 'stroke-width="1.5" stroke-linejoin="round"/>', size, size)
+
+
+def _square_svg(size: float, designated: bool) -> str:
+    c, stroke = LAYER_COLORS["organisation"], LAYER_STROKES["organisation"]
+    if designated:
+        inner = (f'<rect x="2" y="2" width="{size - 4}" height="{size - 4}" fill="{c}" '
+                 f'stroke="{DESIGNATED_STROKE}" stroke-width="3"/>')
+    else:
+        inner = (f'<rect x="1.5" y="1.5" width="{size - 3}" height="{size - 3}" fill="{c}" '
+                 f'stroke="{stroke}" stroke-width="1.5"/>')
+    return _svg(inner, size, size)
 
 
 def legend_html(
@@ -317,6 +348,13 @@ def legend_html(
         parts.append(f'<div class="sub">{e(KINDS["zone"])}</div>')
         for status, text in ZONE_STATUSES.items():
             parts.append(f'<div class="row">{_diamond_svg(status, d + 2)}{e(text)}</div>')
+    if "organisation" in kinds:
+        parts.append(f'<div class="sub">{e(KINDS["organisation"])}</div>')
+        parts.append(f'<div class="row">{_square_svg(ORG_SIZE_PX * scale + 2, False)}'
+                     "Groups, institutes, universities, companies</div>")
+        parts.append(f'<div class="row cmf-legend-designated">'
+                     f'{_square_svg(ORG_SIZE_PX * scale + 6 * scale, True)}'
+                     f"{e(DESIGNATED_LABEL)}</div>")
     if not kinds and not user:
         parts.append("<div>No layer selected</div>")
     parts.append("</div>")
@@ -324,7 +362,8 @@ def legend_html(
 
 
 def _layer_data(frame: pd.DataFrame, kind: str) -> dict[str, Any]:
-    part = frame[frame["kind"] == kind]
+    # Unplaced organisations are listed and linkable, but have no point to draw.
+    part = frame[(frame["kind"] == kind) & frame["lat"].notna()]
     if kind == "fund":
         # Largest first, so small circles are drawn on top and stay clickable.
         part = part.sort_values("fund_size_rmb_bn", ascending=False, na_position="first")
@@ -385,6 +424,7 @@ def build_record_layers(
     kinds: frozenset[str] | set[str] | None = None,
     choropleth: dict[str, Any] | None = None,
     user_frame: pd.DataFrame | ScriptJSON | None = None,
+    links: dict[str, Any] | None = None,
 ) -> folium.FeatureGroup:
     """One feature group holding a vectorised layer per visible kind.
 
@@ -398,6 +438,10 @@ def build_record_layers(
         top of the curated ones, or their GeoJSON already serialised by
         :func:`user_layer_json` (tens of MB for 50,000 records: worth reusing
         while they do not change); ``None`` draws no user layer.
+    links
+        Link lines to draw under the symbols, as from
+        :func:`geodata.relations.link_lines`: ``{"lines": [...], "title": str,
+        "hidden": str}``; ``None`` draws none.
     """
     kinds = frozenset(KINDS) if kinds is None else frozenset(kinds)
     group = folium.FeatureGroup(name="CMF records", control=False)
@@ -405,9 +449,13 @@ def build_record_layers(
         MapScript(f"CMF.addChoropleth(map, {_js_json(choropleth)});", name="CMFChoro").add_to(
             group
         )
+    if links is not None and (links.get("lines") or links.get("hidden") or links.get("origin")):
+        MapScript(f"CMF.addLinks(map, {_js_json(links)});", name="CMFLinks").add_to(group)
     for kind in DRAW_ORDER:
         if kind in kinds:
             data = _layer_data(frame, kind)
+            if not data["features"] and kind == "organisation":
+                continue  # a dataset without organisations draws no empty layer
             MapScript(f"CMF.addRecords(map, {_js_json(data)});", name=f"CMFLayer_{kind}").add_to(
                 group
             )

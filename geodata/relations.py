@@ -318,3 +318,100 @@ def attach_relations(
     out["designations"] = ids.map(lambda i: accepted.get(i, []))
     out["designated"] = ids.isin(in_force)
     return out
+
+
+def link_lines(
+    frame: pd.DataFrame,
+    *,
+    selected: str | None = None,
+    shown: Iterable[str] | None = None,
+    network: bool = False,
+) -> dict[str, Any]:
+    """The link lines the map draws: the selected record's links, and the network.
+
+    Parameters
+    ----------
+    frame
+        Every record with its relation columns (:func:`attach_relations`); the
+        other end of a selected record's link is drawn even when the filters
+        hide it, so the line shows where the link goes.
+    selected
+        The selected record's id: each of its links becomes a bold line.
+    shown
+        Ids of the records shown (after the filters); with ``network`` every
+        link whose two ends are both shown becomes a thin line.
+
+    Returns
+    -------
+    dict
+        ``{"lines": [{"from": [lat, lon], "to": [lat, lon], "type", "from_name",
+        "to_name", "selected"}], "title": str, "hidden": str, "origin": [lat, lon]}``;
+        ``hidden`` says how many links could not be drawn because an end is
+        unplaced; ``origin`` (only when the selected record is placed) is where
+        the map rings the selection.
+
+    Example
+    -------
+    >>> link_lines(pd.DataFrame(columns=["id", "lat", "lon", "name_en", "links"]))["lines"]
+    []
+    """
+    if frame.empty or "links" not in frame.columns:
+        return {"lines": [], "title": "Links", "hidden": ""}
+    pos = {
+        rid: (float(lat), float(lon))
+        for rid, lat, lon in zip(frame["id"], frame["lat"], frame["lon"], strict=True)
+        if pd.notna(lat) and pd.notna(lon)
+    }
+    names = dict(zip(frame["id"], frame["name_en"], strict=True))
+    links_of = dict(zip(frame["id"], frame["links"], strict=True))
+    lines: list[dict[str, Any]] = []
+    drawn: set[tuple[str, str, str]] = set()
+    unplaced = 0
+
+    def add(a: str, b: str, kind: str, bold: bool) -> None:
+        nonlocal unplaced
+        if (a, b, kind) in drawn:
+            return
+        drawn.add((a, b, kind))
+        if a not in pos or b not in pos:
+            unplaced += bold
+            return
+        lines.append({"from": list(pos[a]), "to": list(pos[b]), "type": kind,
+                      "from_name": names.get(a, a), "to_name": names.get(b, b),
+                      "selected": bold})
+
+    if selected is not None:
+        for ln in links_of.get(selected) or []:
+            a, b = (selected, ln["other"]) if ln["direction"] == "out" else (ln["other"], selected)
+            add(a, b, ln["type"], True)
+    if network and shown is not None:
+        keep = set(shown)
+        for rid in keep:
+            for ln in links_of.get(rid) or []:
+                if ln["direction"] == "out" and ln["other"] in keep:
+                    add(rid, ln["other"], ln["type"], False)
+    title = "Links of the selected record" if selected else "Links among the records shown"
+    if selected and network:
+        title = "Links (bold: the selected record's)"
+    hidden = (f"{unplaced} link(s) of the selected record end at an organisation "
+              "that is not on the map" if unplaced else "")
+    out: dict[str, Any] = {"lines": lines, "title": title, "hidden": hidden}
+    if selected in pos:
+        out["origin"] = list(pos[selected])  # a ring marks where the bold lines start
+    return out
+
+
+def group_options(frame: pd.DataFrame) -> dict[str, str]:
+    """Records with something under them (via ``parent_of``): id -> label, by name.
+
+    The choices of the "organisation group" filter.
+    """
+    if "ancestors" not in frame.columns:
+        return {}
+    parents = {a for anc in frame["ancestors"] for a in anc}
+    rows = frame[frame["id"].isin(parents)].sort_values("name_en")
+    out = {}
+    for rid, name, ids in zip(rows["id"], rows["name_en"], rows["id"], strict=True):
+        n = sum(ids in anc for anc in frame["ancestors"])
+        out[rid] = f"{name} ({n} under it)"
+    return out

@@ -47,6 +47,16 @@ DESIGNATED_LABEL = "On a US list (1260H or 1286)"
 #: Link lines drawn from the selected record, and in the Network view.
 LINK_COLOR = "#333333"
 LINK_SELECTED_COLOR = "#000000"
+#: Dash pattern per link type (SVG stroke-dasharray), so types differ without colour.
+LINK_DASHES: dict[str, str | None] = {
+    "parent_of": None,
+    "partner_in": "7 4",
+    "invests_in": "2 4",
+    "sub_fund_of": "2 4",
+    "located_in": "10 3 2 3",
+    "organised_by": "4 4",
+    "successor_of": "12 4",
+}
 
 #: Zone status -> fill treatment; readable without colour.
 ZONE_STATUS_FILLS: dict[str, str] = {

@@ -14,13 +14,25 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard.sidebar import current_filter
+from geodata.designations import FUZZY_MIN
 from geodata.filters import filter_bounds, filter_records
 from geodata.schema import (
     CATEGORIES,
+    CONFIDENCE_LEVELS,
+    DATE_TYPES,
+    DESIGNATION_LISTS,
+    DESIGNATION_RELATIONS,
     DOMAINS,
     KINDS,
+    LINK_TYPES,
     LOCATION_PRECISION_MEANINGS,
     LOCATION_PRECISIONS,
+    MATCH_BASES,
+    ORG_CATEGORIES,
+    ORG_CATEGORY_MEANINGS,
+    REVIEW_OUTCOMES,
+    SOURCE_TYPES,
+    SPONSOR_LEVELS,
     STATUS_MEANINGS,
     STATUSES,
     ZONE_STATUSES,
@@ -42,6 +54,88 @@ def _vocabulary(
     return table
 
 
+def _table(labels: dict[str, str], counts: Counter | None = None,
+           meanings: dict[str, str] | None = None) -> pd.DataFrame:
+    table = pd.DataFrame({"Code": list(labels), "Label": list(labels.values())})
+    if meanings is not None:
+        table["What it means"] = [meanings[k] for k in labels]
+    if counts is not None:
+        table["Count"] = [counts.get(k, 0) for k in labels]
+    return table
+
+
+def _model_section() -> None:
+    """Organisations, links, designations, dates and confidence: the model and its vocabularies."""
+    orgs = frame[frame["kind"] == "organisation"]
+    link_counts = Counter(
+        ln["type"] for links in frame["links"] for ln in links if ln["direction"] == "out"
+    ) if "links" in frame else Counter()
+    reviews = cache.designation_review_counts()
+    st.subheader("Organisations, links and US designations")
+    st.markdown(
+        f"**Organisations** ({len(orgs)}) are the actors behind the places. Most come from "
+        "ASPI's China Defence Universities Tracker (2019–2020): its facts (names, aliases, "
+        "supervising agencies, research topics, laboratories, subsidiaries, address, "
+        "coordinates) are kept and cited to the entry's tracker page; descriptions are ours. "
+        f"{int(orgs['lat'].isna().sum())} organisations have no known place: they are listed, "
+        "linkable and counted, but not drawn, and each says why. A few organisations that "
+        "links need come from the seeds, cited by paragraph or footnote."
+    )
+    st.table(_table(ORG_CATEGORIES, Counter(orgs["category"]), ORG_CATEGORY_MEANINGS),
+             hide_index=True)
+    st.markdown(
+        "**Links** are typed and directed (from → to), each with its own sources. The "
+        "*organisation group* filter follows *parent of* links at any depth. Click a record "
+        "to draw its links; switch on *Network* to draw every link among the records shown."
+    )
+    st.table(_table(LINK_TYPES, link_counts), hide_index=True)
+    st.markdown(
+        "**US designations.** Organisations are matched to the US Department of Defense "
+        "Section 1260H list (Chinese military companies, by tranche, with removals) and the "
+        "Section 1286 list (institutions of concern in DoD-funded research). A wrong match "
+        "is the worst error here, so every candidate was reviewed by reading both entries, "
+        f"and its basis and a note are recorded: **{reviews['accepted']} accepted, "
+        f"{reviews['rejected']} rejected** (kept with the reason), "
+        f"{reviews['records']} organisations on a list now. A subsidiary of a listed parent "
+        "is marked as such, not as listed. On the map a designated organisation has a thick "
+        "black ring."
+    )
+    st.table(_table(DESIGNATION_LISTS), hide_index=True)
+    st.table(_table(DESIGNATION_RELATIONS), hide_index=True)
+    st.markdown(
+        "*Matching rules.* Names compared: our English and Chinese names and every alias, "
+        "against the entry's name, clean name, aliases and previous names. "
+        "Names are normalised (case, punctuation, '&', and company-form words such as Co., "
+        "Ltd., Corporation, Group, 有限公司, 集团 at the end), so *China Electronics "
+        "Corporation* and *China Electronics Technology Group Corporation* stay different. "
+        f"Near names (rapidfuzz token-sort ratio ≥ {FUZZY_MIN:g}) are only candidates; "
+        "abbreviations alone never decide. *Caveats:* the lists give no addresses; spellings "
+        "vary between tranches (e.g. 'Changchung'), so one institution can match several "
+        "entries; an organisation ASPI does not track cannot be matched, so *not on a US "
+        "list* means *not matched here*, not *not listed*."
+    )
+    st.table(_table(MATCH_BASES), hide_index=True)
+    st.table(_table(REVIEW_OUTCOMES), hide_index=True)
+    st.markdown(
+        "**Dates** keep *founded*, *announced*, *signed*, *unveiled*, *held*, *approved* and "
+        "*first reported* apart; a date's form is its precision (2017 = year, 2017-07 = "
+        "month, 2017-07-01 = day). The year filter uses each record's `year`, and "
+        "`year_basis` names the date it comes from; organisations without a year always pass "
+        "the year filter."
+    )
+    st.table(_table(DATE_TYPES), hide_index=True)
+    st.markdown("**Confidence** in a record's identity, place and date, with a reason.")
+    conf_counts = Counter(frame["confidence"].dropna()) if "confidence" in frame else None
+    st.table(_table(CONFIDENCE_LEVELS, conf_counts), hide_index=True)
+    sponsor_counts = Counter(frame["sponsor_level"].dropna()) if "sponsor_level" in frame else None
+    st.markdown("**Sponsor level**: which level of the state (or an enterprise) stands behind "
+                "a record.")
+    st.table(_table(SPONSOR_LEVELS, sponsor_counts), hide_index=True)
+    st.markdown("**Source types.** Every source also says when we read it (`accessed`) and, "
+                "for a seed, where in it (paragraph, note or table row).")
+    st.table(_table(SOURCE_TYPES), hide_index=True)
+
+
 def _funds(n: int) -> str:
     return f"{n} fund{'' if n == 1 else 's'}"
 
@@ -52,7 +146,10 @@ with st.container(width=1000):
     st.markdown(
         "CMF Atlas maps places and funds that open sources tie to China's military-civil "
         "fusion (军民融合) strategy: industrial clusters and related bodies, state-backed "
-        "funds, and national innovation demonstration zones. Every record cites at least "
+        "funds, national innovation demonstration zones, and the organisations behind them "
+        "(defence groups and their institutes, universities, military bodies, companies), "
+        "with typed links between records and the US government lists that name an "
+        "organisation. Every record cites at least "
         "one source; the **Sources** page lists them. The atlas describes what the sources "
         "report; it does not assess the entities or their activities."
     )
@@ -115,6 +212,8 @@ with st.container(width=1000):
         hide_index=True,
     )
 
+    _model_section()
+
     st.subheader("Coverage caveats")
     st.markdown(
         "- **A sample, not a census.** The records are what five English-language analyses "
@@ -127,8 +226,9 @@ with st.container(width=1000):
         "The data does not say whether an entity still exists or how much was invested.\n"
         "- **Places.** Many points stand for a city, district or headquarters rather than a "
         "site (see location precision); records known only to the same city share a point.\n"
-        "- **Not mapped:** central bodies without a site of their own, individual companies, "
-        "research budgets that are not funds, and exercises.\n"
+        "- **Not mapped:** central bodies without a site of their own, companies the seeds "
+        "name only in passing, research budgets that are not funds, and exercises. "
+        "Organisations without a known place are listed and linkable but not drawn.\n"
         "\nThe full notes, record by record, are in `datasets/README.md`."
     )
 

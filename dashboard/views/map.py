@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import streamlit as st
 from streamlit_folium import st_folium
@@ -13,6 +14,7 @@ from dashboard.sidebar import (
     AS_OF_MODE_KEY,
     AS_OF_YEAR_KEY,
     CENTER_KEY,
+    NETWORK_KEY,
     PLAYING_KEY,
     PRESENT_KEY,
     PROVINCE_LAYER_KEY,
@@ -34,6 +36,7 @@ from geodata.export import to_csv_text, to_geojson_text
 from geodata.filters import describe_filter, filter_bounds, filter_records
 from geodata.layers import build_base_map, build_record_layers
 from geodata.places import PRESET_VIEWS
+from geodata.relations import link_lines
 from geodata.schema import COLUMN_LABELS, KINDS
 from geodata.style import USER_LAYER_LABEL
 from geodata.summary import format_rmb_bn, summarize
@@ -76,6 +79,33 @@ def _clear_selection() -> None:
     ss[SELECTED_KEY] = None
 
 
+def _select(record_id: str) -> None:
+    """Select the other end of a link (the detail panel's link buttons)."""
+    ss[SELECTED_KEY] = record_id
+
+
+def _show_links(row: Any, frame_ids: set[str], shown: set[str]) -> None:
+    """The record's links as buttons; a click selects the other end."""
+    links = row["links"] if "links" in row.index else []
+    if not isinstance(links, list) or not links:
+        return
+    st.markdown(f"**Links ({len(links)})** · click one to select the other end")
+    placed = dict(zip(frame["id"], frame["lat"].notna(), strict=True))
+    for i, ln in enumerate(links):
+        other = ln["other"]
+        notes = []
+        if not placed.get(other, False):
+            notes.append("not on the map")
+        elif other not in shown:
+            notes.append("hidden by the filters")
+        suffix = f" ({', '.join(notes)})" if notes else ""
+        st.button(
+            f"{ln['label']}: {ln['other_name']}{suffix}", key=f"link_{row['id']}_{i}",
+            on_click=_select, args=(other,), disabled=other not in frame_ids,
+            help=f"{ln['type']} link {'to' if ln['direction'] == 'out' else 'from'} {other}",
+        )
+
+
 if present:
     st.html(PRESENTATION_CSS)
     head, exit_col = st.columns([6, 1], vertical_alignment="center")
@@ -85,16 +115,18 @@ else:
     st.markdown("## CMF Atlas")
     st.caption(
         "China's military-civil fusion (军民融合) landscape: industrial clusters, state guidance "
-        "funds and innovation demonstration zones. Every record cites its sources; "
-        "hover a symbol for its name, click it for details."
+        "funds, innovation demonstration zones and the organisations behind them, with the "
+        "links between them. Every record cites its sources; hover a symbol for its name, "
+        "click it for details and links."
     )
 
-# With a fifth metric the capital needs the widest column to show "RMB 1,234.5 bn" in full.
-cols = st.columns([1, 1, 1.2, 1.6, 1] if has_user else 4)
+# One metric per layer, then the capital (the widest: "RMB 1,234.5 bn"), then Your data.
+cols = st.columns([1, 1, 1.2, 1.1, 1.6, 1] if has_user else [1, 1, 1.2, 1.1, 1.6])
 for col, kind in zip(cols, KINDS, strict=False):
     col.metric(KINDS[kind], summary.counts[kind])
 unknown = summary.funds_unknown_size
-cols[3].metric(
+capital_col = len(KINDS)
+cols[capital_col].metric(
     "Fund capital shown",
     format_rmb_bn(summary.fund_capital_rmb_bn),
     help=(
@@ -103,7 +135,7 @@ cols[3].metric(
     ),
 )
 if has_user:
-    cols[4].metric(
+    cols[capital_col + 1].metric(
         "Your data", f"{user_shown:,}",
         help=f"{USER_LAYER_LABEL}: your records shown on the map, of {len(user_all)} added "
         "on the Your data page. Not counted in the other figures.",
@@ -143,8 +175,11 @@ base = build_base_map(
     cache.basemap_script(), kinds=flt.kinds, scale=scale, bounds=PRESET_VIEWS[view].bounds,
     fill_frame=present, user_layer=user_selected is not None,
 )
+# Link lines: the selected record's (bold) and, with Network on, all among the records shown.
+lines = link_lines(frame, selected=ss.get(SELECTED_KEY), shown=selected["id"],
+                   network=bool(ss.get(NETWORK_KEY, False)))
 records_layer = build_record_layers(
-    selected, kinds=flt.kinds, choropleth=choropleth, user_frame=user_layer
+    selected, kinds=flt.kinds, choropleth=choropleth, user_frame=user_layer, links=lines
 )
 center = ss.get(CENTER_KEY)
 st_folium(
@@ -184,6 +219,8 @@ if selected_id and not present:
             # st.table renders Markdown in cells: escape, so data always shows as text.
             st.table({"Field": [k for k, _ in record_fields(row)],
                       "Value": [escape_markdown(v) for _, v in record_fields(row)]})
+            if not is_user:
+                _show_links(row, set(frame["id"]), shown_ids)
             st.markdown("**Sources**")
             st.markdown("\n".join(f"{i}. {source_markdown(s)}"
                                   for i, s in enumerate(row["sources"], start=1)))
@@ -212,6 +249,11 @@ if not present:
                 },
             )
     st.markdown("**Download the selection**")
+    fig_links = st.checkbox(
+        "Figure shows the links among the records shown", key="figure_links",
+        help="Draw the links whose two ends are both in the selection as lines on the "
+        "report figure, with a legend of link types.",
+    )
     d = st.columns(5)
     d[0].download_button(
         "Data (CSV)", data=lambda: to_csv_text(selected), file_name="cmf-atlas.csv",
@@ -225,7 +267,8 @@ if not present:
     for col, fmt, mime in ((d[2], "png", "image/png"), (d[3], "svg", "image/svg+xml"),
                            (d[4], "pdf", "application/pdf")):
         col.download_button(
-            f"Figure ({fmt.upper()})", data=lambda fmt=fmt: cache.report_figure(flt, fmt),
+            f"Figure ({fmt.upper()})",
+            data=lambda fmt=fmt: cache.report_figure(flt, fmt, links=fig_links),
             file_name=f"cmf-atlas.{fmt}", mime=mime, on_click="ignore", key=f"dl_{fmt}",
             width="stretch",
             help="A captioned map of the current selection for reports"

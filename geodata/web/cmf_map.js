@@ -48,6 +48,17 @@ window.CMF = (function () {
         className: "cmf-symbol cmf-fund" + (known ? "" : " cmf-fund-unknown")
       });
     }
+    if (k === "organisation") {
+      var side = S.org_size * S.scale + (p.designated ? 6 * S.scale : 0);
+      // Constant markup; the designated mark is a class, never text from data.
+      var oicon = L.divIcon({
+        className: "cmf-symbol cmf-org" + (p.designated ? " cmf-org-designated" : ""),
+        html: "<div class=\"cmf-square\"></div>",
+        iconSize: [side, side]
+      });
+      return L.marker(latlng, {icon: oicon, keyboard: false, riseOnHover: true,
+                               zIndexOffset: p.designated ? 600 : 500});
+    }
     return L.circleMarker(latlng, {
       radius: S.cluster_radius * S.scale, color: S.strokes.cluster, weight: 1.5, opacity: 1,
       fillColor: S.colors.cluster, fillOpacity: 0.95, className: "cmf-symbol cmf-cluster"
@@ -133,6 +144,23 @@ window.CMF = (function () {
     row(tb, "Domains", (p.domains || []).map(function (x) { return label(S.domains, x); }).join(", "));
     if (p.status) { row(tb, "Status", label(S.statuses, p.status)); }
     row(tb, "Location", label(S.precisions, p.location_precision));
+    if (p.aliases && p.aliases.length) {
+      var more = p.aliases.length > 4 ? " (+" + (p.aliases.length - 4) + " more)" : "";
+      row(tb, "Also known as", p.aliases.slice(0, 4).join("; ") + more);
+    }
+    if (p.confidence) { row(tb, "Confidence", p.confidence); }
+    (p.designations || []).forEach(function (x) {
+      var what = x.relation === "subsidiary_of_listed" ? "under listed " + x.listed_parent
+        : "listed";
+      row(tb, "US list", label(S.lists, x.list) + ": " + x.entry_name + " (" + what +
+          (x.date_added ? ", " + x.date_added : "") +
+          (x.date_removed ? ", removed " + x.date_removed : "") + ")");
+    });
+    if (p.links && p.links.length) {
+      row(tb, "Links", p.links.map(function (x) {
+        return x.label + " " + x.other_name;
+      }).join("; "));
+    }
     d.appendChild(t);
     d.appendChild(el("p", p.description, "cmf-popup-desc"));
     d.appendChild(el("div", "Sources", "cmf-popup-h"));
@@ -250,6 +278,66 @@ window.CMF = (function () {
     return layer;
   }
 
+  /* Links as lines between their two ends: the selected record's (bold) and, in the
+   * Network view, every link among the records shown (thin). One dash pattern per
+   * type, named in a small legend; the tooltip reads "A - partner in -> B". */
+  function addLinks(target, data) {
+    var layer = L.featureGroup();
+    var types = {};
+    (data.lines || []).forEach(function (ln) {
+      var dash = S.link_dashes[ln.type] || null;
+      var line = L.polyline([ln.from, ln.to], {
+        pane: "cmf-links", color: ln.selected ? S.link.selected : S.link.color,
+        weight: (ln.selected ? 3 : 1.6) * S.scale, opacity: ln.selected ? 0.9 : 0.55,
+        dashArray: dash, className: "cmf-link cmf-link-" +
+          String(ln.type).replace(/[^a-z_]/g, "") + (ln.selected ? " cmf-link-selected" : "")
+      });
+      line.bindTooltip(function () {
+        var d = el("div", null, "cmf-tip");
+        d.appendChild(el("div", ln.from_name, "cmf-tip-en"));
+        d.appendChild(el("div", "\u2192 " + label(S.link_types, ln.type) + " \u2192", "cmf-tip-zh"));
+        d.appendChild(el("div", ln.to_name, "cmf-tip-en"));
+        return d;
+      }, {sticky: true, opacity: 0.95});
+      line.addTo(layer);
+      types[ln.type] = true;
+    });
+    if (data.origin) {
+      L.circleMarker(data.origin, {
+        pane: "cmf-selection", radius: 13 * S.scale, fill: false, color: S.link.selected,
+        weight: 3 * S.scale, opacity: 0.9, interactive: false, className: "cmf-link-origin"
+      }).addTo(layer);
+    }
+    var legend = L.control({position: "bottomright"});
+    legend.onAdd = function () {
+      var d = el("div", null, "cmf-legend cmf-links-legend");
+      d.appendChild(el("h4", data.title || "Links"));
+      Object.keys(types).sort().forEach(function (t) {
+        var r = el("div", null, "row");
+        var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+        svg.setAttribute("width", "28"); svg.setAttribute("height", "8");
+        var l = document.createElementNS("http://www.w3.org/2000/svg", "line");
+        l.setAttribute("x1", "1"); l.setAttribute("y1", "4");
+        l.setAttribute("x2", "27"); l.setAttribute("y2", "4");
+        l.setAttribute("stroke", S.link.selected); l.setAttribute("stroke-width", "2");
+        if (S.link_dashes[t]) { l.setAttribute("stroke-dasharray", S.link_dashes[t]); }
+        svg.appendChild(l);
+        r.appendChild(svg);
+        r.appendChild(el("span", label(S.link_types, t)));
+        d.appendChild(r);
+      });
+      if (data.hidden) { d.appendChild(el("div", data.hidden, "cmf-popup-via")); }
+      L.DomEvent.disableClickPropagation(d);
+      return d;
+    };
+    layer.on("add", function () {
+      if (layer._map && (Object.keys(types).length || data.hidden)) { legend.addTo(layer._map); }
+    });
+    layer.on("remove", function () { legend.remove(); });
+    layer.addTo(target);
+    return layer;
+  }
+
   function addPlaceLabels(map, places) {
     var markers = places.map(function (pl) {
       var icon = L.divIcon({className: "cmf-place-label", html: "", iconSize: null});
@@ -274,6 +362,17 @@ window.CMF = (function () {
     if (!map.getPane("cmf-choro")) {
       map.createPane("cmf-choro");
       map.getPane("cmf-choro").style.zIndex = 300;
+    }
+    // Link lines under the record symbols (overlay pane 400, markers 600).
+    if (!map.getPane("cmf-links")) {
+      map.createPane("cmf-links");
+      map.getPane("cmf-links").style.zIndex = 390;
+    }
+    // The ring around the selected record, above every symbol, never in the way of a click.
+    if (!map.getPane("cmf-selection")) {
+      map.createPane("cmf-selection");
+      map.getPane("cmf-selection").style.zIndex = 650;
+      map.getPane("cmf-selection").style.pointerEvents = "none";
     }
     // Leaflet's keyboard handler focuses the map on mousedown and restores only this
     // frame's scroll; in an iframe that is partly off-screen the *page* scrolls, the
@@ -302,5 +401,6 @@ window.CMF = (function () {
 
   return {init: init, prepareMap: prepareMap, addChoropleth: addChoropleth, addRecords: addRecords,
           addUserRecords: addUserRecords, userSymbols: userSymbols, addBasemap: addBasemap,
+          addLinks: addLinks,
           addPlaceLabels: addPlaceLabels, popup: popup, tooltip: tooltip, safeUrl: safeUrl};
 })();

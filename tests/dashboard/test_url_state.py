@@ -162,9 +162,9 @@ def test_widget_changes_update_the_url(new_app):
     at = new_app()
     at.run()
     at.checkbox(key="layer_fund").uncheck().run()
-    assert at.query_params == {"layers": "cluster,zone"}
+    assert at.query_params == {"layers": "cluster,zone,organisation"}
     at.text_input(key="search").input("佛山").run()
-    assert at.query_params == {"layers": "cluster,zone", "q": "佛山"}
+    assert at.query_params == {"layers": "cluster,zone,organisation", "q": "佛山"}
     at.slider(key="years").set_value((2017, 2018)).run()
     assert at.query_params["years"] == "2017-2018"
     next(b for b in at.button if b.label == "Reset filters").click().run()

@@ -6,8 +6,6 @@ import csv
 import datetime as dt
 import io
 import json
-import textwrap
-from pathlib import Path
 
 import pytest
 import yaml
@@ -20,76 +18,7 @@ from geodata.load import DatasetError, default_dataset_paths
 from geodata.quality import check_records, likely_duplicates, outside_province
 from geodata.relations import load_atlas
 from geodata.schema import TODAY_CONTEXT, Record
-
-SRC = '[{publisher: P, title: T, accessed: "2026-12-01", type: news}]'
-
-
-def _org(rid, name, *, lat=39.9, lon=116.4, province="Beijing", category="company"):
-    rec = {
-        "id": rid, "kind": "organisation", "category": category, "name_en": name,
-        "name_zh": name + "中文", "domains": ["general"], "confidence": "medium",
-        "confidence_reason": "one source",
-        "description": "A test organisation record of some length.",
-        "sources": [{"publisher": "P", "title": "T", "accessed": "2026-12-01", "type": "news"}],
-    }
-    if lat is None:
-        rec["unplaced_reason"] = "no address in our sources"
-    else:
-        rec.update(province=province, lat=lat, lon=lon, location_precision="site")
-    return yaml.safe_dump([rec], allow_unicode=True, sort_keys=False)
-
-
-CLUSTER = textwrap.dedent(f"""\
-- id: cluster-lab
-  kind: cluster
-  category: joint_lab
-  name_en: "Lab"
-  name_zh: "实验室"
-  province: Jiangsu
-  lat: 32.06
-  lon: 118.79
-  location_precision: city
-  year: 2018
-  year_basis: unveiled
-  dates: [{{type: unveiled, date: "2018-01-23"}}]
-  domains: [ai]
-  sponsor_level: enterprise
-  confidence: medium
-  confidence_reason: "one seed"
-  description: "A test joint laboratory of a group institute and a company."
-  sources: {SRC}
-""")
-
-
-@pytest.fixture
-def atlas_dir(tmp_path) -> Path:
-    records = "".join([
-        _org("org-group", "Group Corp", category="defence_conglomerate"),
-        _org("org-inst", "Group 28th Institute", lat=32.06, lon=118.79, province="Jiangsu",
-             category="group_subsidiary"),
-        _org("org-sub", "Institute Subsidiary", lat=None),
-        _org("org-firm", "Search Firm", lat=40.05, lon=116.30),
-        _org("org-other", "Other Corp"),
-    ])
-    (tmp_path / "organisations.yaml").write_text(records, encoding="utf-8")
-    (tmp_path / "clusters.yaml").write_text(CLUSTER, encoding="utf-8")
-    (tmp_path / "links.yaml").write_text(textwrap.dedent(f"""\
-    - {{from: org-group, to: org-inst, type: parent_of, sources: {SRC}}}
-    - {{from: org-inst, to: org-sub, type: parent_of, sources: {SRC}}}
-    - {{from: org-inst, to: cluster-lab, type: partner_in, sources: {SRC}}}
-    - {{from: org-firm, to: cluster-lab, type: partner_in, sources: {SRC}}}
-    """), encoding="utf-8")
-    (tmp_path / "designations.yaml").write_text(textwrap.dedent("""\
-    - {record: org-group, list: us_dod_1260h, entry_name: "Group Corp (GC)", relation: listed,
-       date_added: "2021-06-03", basis: exact_name, review: accepted, review_note: "same"}
-    - {record: org-inst, list: us_dod_1260h, entry_name: "Group Corp (GC)",
-       relation: subsidiary_of_listed, listed_parent: org-group, date_added: "2021-06-03",
-       basis: manual, review: accepted, review_note: "institute of the listed group"}
-    - {record: org-other, list: us_dod_1260h, entry_name: "Other Corporation Group",
-       relation: listed, basis: normalised_name, review: rejected,
-       review_note: "a different company"}
-    """), encoding="utf-8")
-    return tmp_path
+from tests.conftest import SRC
 
 
 def _atlas(directory):
@@ -381,3 +310,54 @@ def test_curated_datasets_validate_cleanly(capsys):
     assert code == 0, err
     assert "organisations" in out
     assert "links" in out
+
+
+# --- link lines on the map and in the figure ----------------------------------------------
+
+def test_link_lines_for_the_selection_and_the_network(atlas_dir):
+    from geodata.relations import link_lines
+
+    frame = _atlas(atlas_dir).frame
+    sel = link_lines(frame, selected="org-inst")
+    drawn = {(ln["from_name"], ln["to_name"], ln["type"]) for ln in sel["lines"]}
+    assert drawn == {("Group Corp", "Group 28th Institute", "parent_of"),
+                     ("Group 28th Institute", "Lab", "partner_in")}
+    assert all(ln["selected"] for ln in sel["lines"])
+    assert "1 link(s)" in sel["hidden"]  # org-sub is unplaced
+    net = link_lines(frame, shown=["org-firm", "cluster-lab", "org-group"], network=True)
+    assert [(ln["from_name"], ln["to_name"]) for ln in net["lines"]] == [("Search Firm", "Lab")]
+    assert not net["lines"][0]["selected"]
+    assert link_lines(frame, shown=frame["id"], network=False)["lines"] == []
+
+
+def test_map_draws_link_lines_and_designated_organisations(atlas_dir):
+    from geodata.layers import build_map, legend_html
+    from geodata.relations import link_lines
+
+    frame = _atlas(atlas_dir).frame
+    lines = link_lines(frame, selected="cluster-lab")
+    m = build_map(frame, {"type": "FeatureCollection", "features": []})
+    assert "CMF.addLinks" not in m.get_root().render()
+    from geodata.layers import build_base_map, build_record_layers
+
+    base = build_base_map({"type": "FeatureCollection", "features": []})
+    build_record_layers(frame, links=lines).add_to(base)
+    page = base.get_root().render()
+    assert "CMF.addLinks" in page
+    assert '"designated":true' in page
+    assert "org-sub" not in page.split("CMF.addRecords")[-1].split("CMF.addLinks")[0]
+    legend = legend_html({"organisation"})
+    assert "On a US list" in legend
+    assert "Organisations" in legend
+
+
+def test_figure_draws_organisations_and_links(atlas_dir, tmp_path):
+    from geodata.figure import export_figure
+
+    frame = _atlas(atlas_dir).frame
+    out = export_figure(frame, RecordFilter(), tmp_path / "f.svg", links=True)
+    svg = out.read_text(encoding="utf-8")
+    assert 'id="cmf-org-designated"' in svg
+    assert 'id="cmf-links-partner_in"' in svg
+    assert "Links among the records shown" in svg
+    assert "not drawn" in svg  # the unplaced organisation is counted, not drawn
