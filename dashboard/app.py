@@ -15,8 +15,9 @@ from dashboard.sidebar import render_sidebar
 from dashboard.url_sync import apply_url_to_session, write_session_to_url
 from geodata.detail import escape_markdown
 from geodata.filters import filter_bounds
-from geodata.load import DatasetError
+from geodata.load import DatasetError, problems_summary
 from geodata.relations import group_options
+from geodata.userdata import problems_csv_text
 
 st.set_page_config(
     page_title="CMF Atlas",
@@ -34,10 +35,17 @@ try:
     frame = cache.atlas_frame()
 except DatasetError as exc:
     st.error(
-        f"The datasets could not be loaded: {len(exc.problems)} problem(s). "
+        f"The datasets could not be loaded: {len(exc.problems):,} problem(s). "
         "Fix them (or run `python -m geodata validate`) and reload."
     )
-    st.code("\n".join(str(p) for p in exc.problems), language=None)
+    # The first problems only, and all of them as a download: a broken data folder
+    # can hold tens of thousands, which would stall the page.
+    st.code(problems_summary(exc.problems), language=None)
+    st.download_button(
+        f"Download all {len(exc.problems):,} problem(s) (CSV)",
+        data=problems_csv_text(exc.problems).encode("utf-8-sig"),
+        file_name="dataset-problems.csv", mime="text/csv", key="dataset_problems_csv",
+    )
     st.stop()
 except (OSError, ValueError) as exc:
     st.error(f"CMF Atlas could not start: {escape_markdown(str(exc))}")

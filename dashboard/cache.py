@@ -7,6 +7,7 @@ so an edited dataset is reloaded and a different one never returns stale data.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -197,6 +198,19 @@ def figure_png(flt: RecordFilter, title: str, *, width_in: float = 7.5, dpi: int
     return _figure_png(paths, _stamps(paths), flt, title, width_in, dpi)
 
 
+@st.cache_resource(show_spinner=False)
+def start_file_reader() -> threading.Thread:
+    """Start the bounded file reader's fork server in the background, once per server.
+
+    Its start-up (about 2 s) is then paid before the first upload, not by it.
+    """
+    from geodata.bounded import start_reader
+
+    thread = threading.Thread(target=start_reader, name="cmf-reader-start", daemon=True)
+    thread.start()
+    return thread
+
+
 # Few entries: a preview of a 20 MB file can take tens of MB in memory.
 @st.cache_data(show_spinner="Reading your file…", max_entries=8, ttl=3600)
 def import_preview(
@@ -205,6 +219,11 @@ def import_preview(
 ) -> ImportPreview:
     """:func:`geodata.importer.preview_import` of an upload's bytes, cached on its content.
 
+    Read in a child process within the time and memory bounds of
+    :mod:`geodata.limits` (:func:`geodata.bounded.preview_import_bounded`),
+    so a file that makes reading endless is refused, and its reader killed,
+    when the bound passes, even if the browser tab was closed.
+
     Keyed on the bytes themselves (Streamlit hashes them), the name, the
     column mapping, the default kind, the CRS and the cap, so a widget change
     that leaves them alone does not read the file again. Shared by every
@@ -212,6 +231,8 @@ def import_preview(
     very same bytes. Raises only what ``preview_import`` raises for invalid
     arguments.
     """
-    from geodata.importer import preview_import
+    from geodata.bounded import preview_import_bounded
 
-    return preview_import(data, filename, mapping, kind=kind, crs=crs, max_bytes=max_bytes)
+    return preview_import_bounded(
+        data, filename, mapping, kind=kind, crs=crs, max_bytes=max_bytes
+    )

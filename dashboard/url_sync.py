@@ -36,10 +36,15 @@ from geodata.filters import FilterBounds
 from geodata.places import PRESET_VIEWS
 from geodata.schema import DOMAINS, PROVINCES
 from geodata.urlstate import (
+    LINK_MAX_CHARS,
+    LINK_MAX_FIELDS,
+    PARAM_KEYS,
+    VALUE_MAX_CHARS,
     ZOOM_MAX,
     ZOOM_MIN,
     AtlasState,
     params_to_state,
+    salvaged_params,
     state_to_params,
 )
 
@@ -129,6 +134,55 @@ def _url_params() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
+#: Runs left in which a session that opened with no parameters listens for the
+#: browser's report of a link too long for Streamlit's server (which then drops
+#: the whole query). The report comes with the second run; a few spare runs
+#: cover a click made before it.
+_PROBE_PENDING_KEY = "_url_probe_runs"
+_PROBE_RUNS = 3
+_PROBE_WIDGET_KEY = "url_probe"
+# Runs in the browser, on the app's own page: reports the map's own parameters
+# of a link the server ignored (over LINK_MAX_FIELDS or LINK_MAX_CHARS), and
+# nothing for any other link, so an ordinary session never reruns for it.
+_PROBE_JS = """
+export default function ({ data, setStateValue }) {
+  const search = window.location.search;
+  if (search.length < 2) return;
+  const fields = search.slice(1).split("&").length;
+  if (fields <= data.maxFields && search.length <= data.maxChars) return;
+  const wanted = new Set(data.keys);
+  const params = {};
+  for (const [key, value] of new URLSearchParams(search)) {
+    if (wanted.has(key)) params[key] = value.slice(0, data.valueMax + 1);
+  }
+  setStateValue("salvaged", { fields: fields, params: params });
+}
+"""
+_probe = st.components.v2.component("cmf_link_probe", js=_PROBE_JS)
+
+
+def _salvage_dropped_link(
+    bounds: FilterBounds, known_ids: set[str] | frozenset[str]
+) -> None:
+    """If the server dropped an over-long link, apply what the browser read of it."""
+    ss = st.session_state
+    result = _probe(
+        key=_PROBE_WIDGET_KEY, height=1, on_salvaged_change=lambda: None,
+        data={"keys": list(PARAM_KEYS), "maxFields": LINK_MAX_FIELDS,
+              "maxChars": LINK_MAX_CHARS, "valueMax": VALUE_MAX_CHARS},
+    )
+    report = getattr(result, "salvaged", None)
+    if not report:
+        ss[_PROBE_PENDING_KEY] -= 1
+        return
+    ss[_PROBE_PENDING_KEY] = 0
+    params, notices = salvaged_params(report)
+    state, more = params_to_state(params, bounds, known_ids)
+    state_to_session(state, ss)
+    ss[URL_NOTICES_KEY] = notices + more
+    ss[URL_OPENED_KEY] = state_to_params(state, bounds)
+
+
 def apply_url_to_session(bounds: FilterBounds, known_ids: set[str] | frozenset[str]) -> None:
     """Seed the widgets from the link on a session's first run; show the link's notices.
 
@@ -139,12 +193,16 @@ def apply_url_to_session(bounds: FilterBounds, known_ids: set[str] | frozenset[s
     ss = st.session_state
     if not ss.get(URL_APPLIED_KEY):
         ss[URL_APPLIED_KEY] = True
-        state, notices = params_to_state(_url_params(), bounds, known_ids)
+        url_params = _url_params()
+        ss[_PROBE_PENDING_KEY] = 0 if url_params else _PROBE_RUNS
+        state, notices = params_to_state(url_params, bounds, known_ids)
         state_to_session(state, ss)
         ss[URL_NOTICES_KEY] = notices
         ss[URL_OPENED_KEY] = state_to_params(state, bounds)
     elif state_to_params(state_from_session(ss, bounds), bounds) != ss.get(URL_OPENED_KEY):
         ss.pop(URL_NOTICES_KEY, None)
+    if ss.get(_PROBE_PENDING_KEY, 0) > 0:
+        _salvage_dropped_link(bounds, known_ids)
     notices = ss.get(URL_NOTICES_KEY)
     if notices:
         # One box, not one per notice, so a mangled link does not push the map off screen.

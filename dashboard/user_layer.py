@@ -14,6 +14,7 @@ checks it in the browser, and the importer is given the same number of bytes.
 from __future__ import annotations
 
 import os
+from collections.abc import Set
 from dataclasses import replace
 from pathlib import Path
 
@@ -104,9 +105,14 @@ def session_user_layer(flt: RecordFilter) -> tuple[gpd.GeoDataFrame, ScriptJSON]
     return cached[1], cached[2]
 
 
-def add_to_session(preview: ImportPreview, digest: str) -> UserDataset:
-    """Add the accepted records of ``preview`` to the session; return the dataset."""
-    datasets = add_dataset(session_datasets(), preview, digest)
+def add_to_session(
+    preview: ImportPreview, digest: str, reserved: Set[str] = frozenset()
+) -> UserDataset:
+    """Add the accepted records of ``preview`` to the session; return the dataset.
+
+    ``reserved`` is the map's own record ids, which the user's never take.
+    """
+    datasets = add_dataset(session_datasets(), preview, digest, reserved)
     st.session_state[USER_DATASETS_KEY] = datasets
     return next(d for d in datasets if d.digest == digest)
 

@@ -7,18 +7,36 @@ matching records, so a result in the UI can be reproduced in a script.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from geodata.bounded import preview_import_bounded
 from geodata.db.cli import add_db_parser, run_db
 from geodata.export import to_csv_text, to_geojson_text
 from geodata.filters import FundSizeRange, RecordFilter, filter_records
-from geodata.importer import ImportPreview, preview_import, save_user_records
-from geodata.load import DatasetError, default_dataset_paths
+from geodata.importer import ImportPreview, save_user_records
+from geodata.limits import IMPORT_MAX_MB_CEILING, IMPORT_MAX_ROWS_CEILING, PROBLEMS_SHOWN
+from geodata.load import DatasetError, Problem, default_dataset_paths
 from geodata.quality import check_records
+from geodata.quoting import quote_input
+from geodata.readers import RejectedFileError, crs_label, parse_crs, to_wgs84
 from geodata.relations import Atlas, load_atlas
+from geodata.safe_write import check_target, write_text_atomic
 from geodata.schema import DOMAINS, KINDS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
+from geodata.userdata import problems_csv_text
+
+
+def _finite(text: str) -> float:
+    """A finite number: ``nan`` or ``inf`` as a filter bound silently selects nonsense."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {quote_input(text)}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {quote_input(text)}")
+    return value
 
 
 def _add_filter_options(p: argparse.ArgumentParser) -> None:
@@ -26,8 +44,8 @@ def _add_filter_options(p: argparse.ArgumentParser) -> None:
                    help="layer (repeatable); --layer is the same option")
     p.add_argument("--year-min", type=int, help="earliest year, inclusive")
     p.add_argument("--year-max", type=int, help="latest year, inclusive")
-    p.add_argument("--fund-min", type=float, help="smallest fund size, RMB bn (funds only)")
-    p.add_argument("--fund-max", type=float, help="largest fund size, RMB bn (funds only)")
+    p.add_argument("--fund-min", type=_finite, help="smallest fund size, RMB bn (funds only)")
+    p.add_argument("--fund-max", type=_finite, help="largest fund size, RMB bn (funds only)")
     p.add_argument(
         "--no-unknown-size", action="store_true", help="drop funds whose size is unknown"
     )
@@ -87,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("validate", help="check every dataset; exit 1 on any problem")
     v.add_argument("files", nargs="*", type=Path, help="files to check; default: datasets/*.yaml")
+    _add_report_options(v)
     ls = sub.add_parser("list", help="print the filtered records")
     _add_filter_options(ls)
     ls.add_argument("--format", choices=["geojson", "csv"], default="geojson")
@@ -108,6 +127,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--report", type=Path, metavar="FILE.csv",
+        help=f"write every problem to this CSV file (only the first {PROBLEMS_SHOWN} are "
+        "printed); never over an existing file unless --force",
+    )
+    p.add_argument(
+        "--force", action="store_true",
+        help="allow --save and --report to replace an existing regular file",
+    )
+
+
+def _check_targets(args: argparse.Namespace, *names: str) -> None:
+    """Refuse unusable output paths before any work is done (exit 2)."""
+    for name in names:
+        path = getattr(args, name, None)
+        if path is not None:
+            check_target(path, overwrite=args.force)
+
+
+def _write_report(args: argparse.Namespace, problems: Sequence[Problem]) -> None:
+    if args.report is None:
+        return
+    write_text_atomic(
+        args.report, problems_csv_text(problems), overwrite=args.force, encoding="utf-8-sig"
+    )
+    print(f"wrote {len(problems):,} problem(s) to {args.report}", file=sys.stderr)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     """Schema, links, designations, then the data-quality checks (geodata.quality).
 
@@ -115,9 +163,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     confidence and every source's accessed date; files given by name are
     checked as data of any origin.
     """
+    _check_targets(args, "report")
     curated = not args.files
     paths = args.files or default_dataset_paths()
-    atlas = load_atlas(paths)
+    try:
+        atlas = load_atlas(paths)
+    except DatasetError as exc:
+        _write_report(args, exc.problems)
+        raise
     findings = check_records(atlas.records, curated=curated)
     for finding in findings:
         print(finding, file=sys.stderr if finding.severity == "error" else sys.stdout)
@@ -196,13 +249,23 @@ Preview importing your own CSV, GeoJSON, GeoPackage, zipped Shapefile or saved Y
 prints a summary, the column mapping, and every rejected row and warning.
 
 exit status: 0 if every row is accepted (warnings allowed); 1 if the file is
-refused or any row is rejected; 2 for invalid arguments.
+refused or any row is rejected; 2 for invalid arguments, including a --save or
+--report path that exists (without --force), is a folder, a device or a link,
+or is in a folder that does not exist; 3 if --save or --report could not be
+written (disk full, read-only file system, no permission): nothing was written.
 
 --save writes the accepted records (datasets YAML, written atomically) only
 when every row is accepted; add --accept-partial to save the accepted rows
 even though some were rejected (the exit status is still 1). Nothing is saved
-when the file is refused or no row is accepted.
+when the file is refused or no row is accepted. It never replaces an existing
+file unless --force is given, and never a folder, device or link.
+
+The first {shown} problems of each kind are printed; --report FILE.csv writes
+them all.
 """
+
+
+EXIT_WRITE_FAILED = 3
 
 
 def _mapping_pair(text: str) -> tuple[str, str]:
@@ -212,27 +275,46 @@ def _mapping_pair(text: str) -> tuple[str, str]:
     return header, field
 
 
-def _positive(kind: type) -> object:
+def _positive(kind: type, ceiling: float) -> object:
     def parse(text: str) -> float | int:
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        try:
+            value = kind(text)
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(
+                f"expected a {'whole ' if kind is int else ''}number, got {quote_input(text)}"
+            ) from None
+        if not math.isfinite(value) or not 0 < value <= ceiling:
+            raise argparse.ArgumentTypeError(
+                f"expected a number greater than 0 and at most {ceiling:,}, "
+                f"got {quote_input(text)}"
+            )
         return value
 
     return parse
 
 
+def _crs_option(text: str) -> str:
+    """A CRS that can be converted to WGS 84, checked before any file is read."""
+    try:
+        to_wgs84(parse_crs(text), crs_label(text))
+    except RejectedFileError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+    return text
+
+
 def _add_import_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import", help="preview (and optionally save) your own data file",
-        description=_IMPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_IMPORT_HELP.format(shown=PROBLEMS_SHOWN),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("file", type=Path, help="CSV, GeoJSON, GeoPackage, zipped Shapefile, "
                    "or a .yaml file in the datasets' format")
     p.add_argument("--kind", choices=list(KINDS), default="cluster",
                    help="layer for rows without a kind column (default: cluster)")
-    p.add_argument("--crs", help="CRS of a CSV's coordinates, or of a shapefile without .prj "
-                                 "(default EPSG:4326), e.g. EPSG:4547")
+    p.add_argument("--crs", type=_crs_option,
+                   help="CRS of a CSV's coordinates, or of a shapefile without .prj "
+                        "(default EPSG:4326), e.g. EPSG:4547")
     p.add_argument("--map", action="append", type=_mapping_pair, default=[],
                    metavar="HEADER=FIELD",
                    help="map a column to a field, overriding the guess (repeatable); "
@@ -240,34 +322,43 @@ def _add_import_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save", type=Path, metavar="OUT.yaml", help="write accepted records here")
     p.add_argument("--accept-partial", action="store_true",
                    help="with --save, save the accepted rows even if some were rejected")
-    p.add_argument("--max-mb", type=_positive(float), default=20.0,
-                   help="refuse files larger than this many MB (default 20)")
-    p.add_argument("--max-rows", type=_positive(int), default=50_000,
-                   help="refuse files with more rows than this (default 50000)")
+    p.add_argument("--max-mb", type=_positive(float, IMPORT_MAX_MB_CEILING), default=20.0,
+                   help=f"refuse files larger than this many MB (default 20, at most "
+                        f"{IMPORT_MAX_MB_CEILING:,})")
+    p.add_argument("--max-rows", type=_positive(int, IMPORT_MAX_ROWS_CEILING), default=50_000,
+                   help=f"refuse files with more rows than this (default 50000, at most "
+                        f"{IMPORT_MAX_ROWS_CEILING:,})")
+    _add_report_options(p)
 
 
-def _print_import_report(preview: ImportPreview) -> None:
+def _print_import_report(preview: ImportPreview, report: Path | None) -> None:
     print(preview.summary())
     if preview.mapping.pairs:
-        pairs = ", ".join(f"{h!r} -> {f}" for h, f in preview.mapping.pairs)
+        pairs = ", ".join(f"{quote_input(h)} -> {f}" for h, f in preview.mapping.pairs)
         print(f"mapping: {pairs}")
     for label, problems in (
         ("error", preview.errors), ("rejected", preview.problems), ("warning", preview.warnings)
     ):
-        for problem in problems:
+        for problem in problems[:PROBLEMS_SHOWN]:
             print(f"{label}: {problem}")
+        more = len(problems) - PROBLEMS_SHOWN
+        if more > 0:
+            where = f"all are in {report}" if report else "--report FILE.csv writes them all"
+            print(f"{label}: … and {more:,} more ({where})")
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    _check_targets(args, "save", "report")
     options = {
         "kind": args.kind, "crs": args.crs,
         "max_bytes": int(args.max_mb * 2**20), "max_rows": args.max_rows,
     }
-    preview = preview_import(args.file, **options)
+    preview = preview_import_bounded(args.file, **options)
     if args.map and preview.headers:
         mapping = preview.mapping.with_overrides(dict(args.map))
-        preview = preview_import(args.file, mapping=mapping, **options)
-    _print_import_report(preview)
+        preview = preview_import_bounded(args.file, mapping=mapping, **options)
+    _print_import_report(preview, args.report)
+    _write_report(args, preview.errors + preview.problems + preview.warnings)
     if args.save:
         if not preview.records:
             print("not saved: no record was accepted", file=sys.stderr)
@@ -278,7 +369,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         else:
-            save_user_records(preview.records, args.save)
+            save_user_records(preview.records, args.save, overwrite=args.force)
             print(f"saved {len(preview.records)} record(s) to {args.save}")
     return 0 if preview.ok else 1
 
@@ -301,7 +392,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_list(args)
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if len(exc.problems) > PROBLEMS_SHOWN and getattr(args, "report", None) is None:
+            print("(--report FILE.csv writes every problem)", file=sys.stderr)
         return 1
-    except ValueError as exc:
+    except ValueError as exc:  # includes TargetError: an unusable --save or --report path
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        name = quote_input(str(exc.filename)) if exc.filename else "the output file"
+        print(
+            f"error: could not write {name}: {exc.strerror or exc}; nothing was written",
+            file=sys.stderr,
+        )
+        return EXIT_WRITE_FAILED

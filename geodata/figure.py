@@ -74,6 +74,7 @@ from pyproj import Transformer
 from geodata.basemap import BASEMAP_PATH, load_basemap
 from geodata.filters import RecordFilter, describe_filter
 from geodata.layers import BASE_STYLES, SEA_COLOR
+from geodata.limits import MAX_FIGURE_PIXELS
 from geodata.load import default_dataset_paths
 from geodata.places import CHINA_VIEW_BOUNDS, NAMED_PLACES, NamedPlace
 from geodata.schema import KINDS, LINK_FORWARD_LABELS, ZONE_STATUSES
@@ -145,6 +146,38 @@ _Z_BASE, _Z_PLACE_DOT, _Z_RECORDS, _Z_LABELS = 1, 3, 4, 6
 
 class FigureFontError(RuntimeError):
     """No font with Chinese glyphs is installed, so names would render as boxes."""
+
+
+class FigureSizeError(ValueError):
+    """The figure would have more pixels than :data:`geodata.limits.MAX_FIGURE_PIXELS`."""
+
+
+def check_figure_pixels(width_in: float, height_in: float, dpi: float) -> None:
+    """Refuse a figure over :data:`~geodata.limits.MAX_FIGURE_PIXELS`, before drawing it.
+
+    Matplotlib's canvas takes 4 bytes a pixel whatever the output format (the
+    labels are placed on a raster renderer), so 40 in at 1200 dpi took 7.2 GB.
+
+    Example
+    -------
+    >>> check_figure_pixels(7.5, 7.0, 300)
+    >>> check_figure_pixels(40, 37, 1200)
+    Traceback (most recent call last):
+    ...
+    geodata.figure.FigureSizeError: a figure 40 in wide at 1200 dpi would be 48,000 × 44,400 \
+pixels (2,131 million); the limit is 40 million pixels (MAX_FIGURE_PIXELS): at 40 in wide use \
+at most 164 dpi, or make it narrower
+    """
+    w_px, h_px = width_in * dpi, height_in * dpi
+    if w_px * h_px <= MAX_FIGURE_PIXELS:
+        return
+    max_dpi = math.floor(math.sqrt(MAX_FIGURE_PIXELS / (width_in * height_in)))
+    raise FigureSizeError(
+        f"a figure {width_in:g} in wide at {dpi:g} dpi would be {w_px:,.0f} × {h_px:,.0f} "
+        f"pixels ({w_px * h_px / 1e6:,.0f} million); the limit is "
+        f"{MAX_FIGURE_PIXELS / 1e6:,.0f} million pixels (MAX_FIGURE_PIXELS): at "
+        f"{width_in:g} in wide use at most {max_dpi} dpi, or make it narrower"
+    )
 
 
 # --------------------------------------------------------------------------- fonts
@@ -953,7 +986,9 @@ def render_figure(
     FigureFontError
         If no CJK font is installed.
     ValueError
-        For bad ``bounds``, ``data_as_of``, ``width_in`` or ``dpi``.
+        For bad ``bounds``, ``data_as_of``, ``width_in`` or ``dpi``;
+        :class:`FigureSizeError` (a ``ValueError``) when ``width_in`` and
+        ``dpi`` together pass :data:`~geodata.limits.MAX_FIGURE_PIXELS`.
     """
     if not isinstance(flt, RecordFilter):
         raise TypeError(f"'flt' should be a RecordFilter, got {type(flt)}")
@@ -1008,6 +1043,7 @@ def _render(
     legend_top = map_top + map_h + gap
     foot_top = legend_top + legend_h + legend_gap
     height = foot_top + foot_h + bottom_pad
+    check_figure_pixels(width_in, height, dpi)
 
     fig = Figure(figsize=(width_in, height), dpi=dpi, facecolor="#ffffff")
     canvas = FigureCanvasAgg(fig)

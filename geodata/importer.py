@@ -84,14 +84,10 @@ centres.csv (CSV, EPSG:4326): 1 row read, 1 accepted, 0 rejected, 0 warnings.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 import math
 import numbers
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -103,9 +99,9 @@ import numpy as np
 import shapely
 import yaml
 from pydantic import ValidationError
-from pyproj import Transformer
 
-from geodata.load import DatasetError, Problem, load_records
+from geodata.load import DatasetError, Problem, load_records, load_records_text
+from geodata.quoting import quote_input
 from geodata.readers import (
     DEFAULT_CRS,
     DEFAULT_MAX_BYTES,
@@ -121,7 +117,9 @@ from geodata.readers import (
     read_file,
     read_text_file,
     short_repr,
+    to_wgs84,
 )
+from geodata.safe_write import write_text_atomic
 from geodata.safe_zip import ZipLimits
 from geodata.schema import (
     ALLOW_OUTSIDE_CHINA,
@@ -130,7 +128,12 @@ from geodata.schema import (
     COLUMN_LABELS,
     DOMAINS,
     KINDS,
+    LAT_MAX,
+    LAT_MIN,
     LOCATION_PRECISIONS,
+    LON_MAX,
+    LON_MIN,
+    PROVINCE_OFFICIAL_NAMES,
     PROVINCES,
     RECORD_COLUMNS,
     Record,
@@ -228,7 +231,6 @@ _PROVINCE_WORDS = re.compile(
     r"\s+(province|municipality|autonomous region|special administrative region|sar)$",
     re.IGNORECASE,
 )
-_WRITE_CHUNK = 1 << 16
 
 
 def _norm_header(header: str) -> str:
@@ -494,9 +496,13 @@ def _preview_saved(
     """A file in the datasets' YAML format, such as one written by *Save to disk*.
 
     Its records are complete (ids, kinds, sources), so there is no column
-    matching: they are validated exactly as curated data is, except that
-    points outside China are kept and flagged. Any invalid record refuses the
-    file, with every problem listed, as for the curated datasets.
+    matching: they are validated exactly as curated data is (by the one YAML
+    reader, :mod:`geodata.safe_yaml`), except that points outside China are
+    kept and flagged. Any invalid record refuses the file, with every problem
+    listed under the user's file name. The record count is checked while
+    reading, before anything is validated. Ids are given the ``user-`` prefix
+    when they lack it (:func:`_prefix_ids`), so a user's record can never be
+    taken for a curated one.
     """
     def refused(*problems: Problem) -> ImportPreview:
         return ImportPreview(name, "yaml", errors=problems)
@@ -505,23 +511,67 @@ def _preview_saved(
         data = read_text_file(source, max_bytes)
     except RejectedFileError as exc:
         return refused(Problem(name, None, "-", exc.field, exc.message))
-    with tempfile.TemporaryDirectory(prefix="cmf-import-") as tmp:
-        path = Path(tmp) / "records.yaml"
-        path.write_bytes(data)
-        try:
-            records, warnings_ = load_user_records(path)
-        except DatasetError as exc:
-            return refused(*(replace(p, file=name) for p in exc.problems))
-    if len(records) > max_rows:
-        return refused(Problem(
-            name, None, "-", "-",
-            f"file has {len(records):,} records; the limit is {max_rows:,} per import (max_rows)",
-        ))
+    try:
+        records = load_records_text(
+            data.decode("utf-8-sig"), name, allow_outside_china=True, max_records=max_rows
+        )
+    except DatasetError as exc:
+        return refused(*exc.problems)
+    records, renamed = _prefix_ids(records, name)
+    outside = _outside_china_warnings(records, name)
     return ImportPreview(
         name, "yaml", rows_read=len(records), records=tuple(records),
-        warnings=tuple(replace(w, file=name) for w in warnings_),
-        flagged=frozenset(w.record for w in warnings_),
+        warnings=tuple(renamed + outside), flagged=frozenset(w.record for w in outside),
     )
+
+
+def _prefix_ids(records: Sequence[Record], name: str) -> tuple[list[Record], list[Problem]]:
+    """Records whose ids all start with :data:`USER_ID_PREFIX`, and one note if any were renamed.
+
+    The importer gives every row a ``user-`` id; a saved file edited by hand,
+    or a copy of a curated dataset, may not have them. Without the prefix a
+    user's record could share a curated record's id, and a click on the map
+    would open the curated one.
+    """
+    taken = {r.id for r in records}
+    out: list[Record] = []
+    renamed: list[tuple[str, str]] = []
+    for rec in records:
+        if rec.id.startswith(USER_ID_PREFIX):
+            out.append(rec)
+            continue
+        new_id = USER_ID_PREFIX + rec.id
+        n = 1
+        while new_id in taken:
+            n += 1
+            new_id = f"{USER_ID_PREFIX}{rec.id}-{n}"
+        taken.add(new_id)
+        renamed.append((rec.id, new_id))
+        out.append(rec.model_copy(update={"id": new_id}))
+    if not renamed:
+        return out, []
+    examples = ", ".join(f"{quote_input(a)} → {quote_input(b)}" for a, b in renamed[:3])
+    more = f" and {len(renamed) - 3:,} more" if len(renamed) > 3 else ""
+    note = Problem(
+        name, None, "-", "id",
+        f"{len(renamed):,} record id(s) did not start with {USER_ID_PREFIX!r} and were renamed "
+        f"({examples}{more}), so your records are never mistaken for the curated ones",
+    )
+    return out, [note]
+
+
+def _outside_china_warnings(records: Sequence[Record], name: str) -> list[Problem]:
+    b = CHINA_BOUNDS
+    return [
+        Problem(
+            name, None, rec.id, "lat/lon",
+            f"point (lat {rec.lat}, lon {rec.lon}) is outside China",
+        )
+        for rec in records
+        if not (
+            b["lat_min"] <= rec.lat <= b["lat_max"] and b["lon_min"] <= rec.lon <= b["lon_max"]
+        )
+    ]
 
 
 def _preview_from_table(
@@ -547,7 +597,10 @@ def _preview_from_table(
                     f"column {header!r} is ignored: coordinates come from the geometry",
                 ))
     builder = _RecordBuilder(name, mapping, kind, table)
-    builder.run(crs)
+    try:
+        builder.run(crs)
+    except RejectedFileError as exc:  # e.g. a CRS that cannot be converted to WGS 84
+        return replace(base, errors=(Problem(name, None, "-", exc.field, exc.message),))
     return replace(
         base,
         records=tuple(builder.records),
@@ -596,10 +649,16 @@ class _CellError(Exception):
 
 
 def _text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A cell as stripped text; ``None`` when empty. A GeoJSON object, list or NaN is refused."""
+    if value is None:
         return None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _CellError(f"must be a finite number, got {value}")
     if isinstance(value, (list, dict)):
-        value = json.dumps(value, ensure_ascii=False)
+        what = "an object" if isinstance(value, dict) else "a list"
+        raise _CellError(
+            f"expected text or a number, got {what} ({quote_input(value)})"
+        )
     text = str(value).strip()
     if len(text) > MAX_CELL_CHARS:
         raise _CellError(f"is {len(text):,} characters long; expected at most {MAX_CELL_CHARS:,}")
@@ -610,8 +669,11 @@ def _number(value: Any, expected: str) -> float:
     if isinstance(value, bool):
         raise _CellError(f"expected {expected}, got {value!r}")
     if isinstance(value, numbers.Real):
-        number = float(value)
-        text = repr(value)
+        text = quote_input(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise _CellError(f"must be a finite number, got {text}; expected {expected}") from None
     else:
         text = str(value).strip()
         if _NON_FINITE.match(text):
@@ -650,8 +712,25 @@ def _lookup(value: str, vocabulary: Mapping[str, str]) -> str:
     return value.strip()
 
 
+def _province_key(name: str) -> str:
+    """A province name compared loosely: NFKC, case and spaces ignored."""
+    return "".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+#: Every accepted spelling of each province (short, Chinese, official long forms).
+_PROVINCE_NAMES: dict[str, str] = {
+    _province_key(name): en
+    for en, zh in PROVINCES.items()
+    for name in (en, zh, *PROVINCE_OFFICIAL_NAMES[en])
+}
+
+
 def _province(value: str) -> str:
-    """The schema's name for a province typed as 'Guangdong', '广东省' or 'Guangdong Province'."""
+    """The schema's name for a province as typed: 'Guangdong', '广东省', 'Guangxi Zhuang
+    Autonomous Region', '香港特别行政区' ... (:data:`geodata.schema.PROVINCE_OFFICIAL_NAMES`)."""
+    known = _PROVINCE_NAMES.get(_province_key(value))
+    if known:
+        return known
     english = _PROVINCE_WORDS.sub("", value).casefold()
     for en, zh in PROVINCES.items():
         if english == en.casefold():
@@ -764,17 +843,18 @@ class _RecordBuilder:
             if point is not None:
                 lon, lat = point
                 for field_, value, lo, hi, what in (
-                    ("lat", lat, -90, 90, "latitude"), ("lon", lon, -180, 180, "longitude"),
+                    ("lat", lat, LAT_MIN, LAT_MAX, "latitude"),
+                    ("lon", lon, LON_MIN, LON_MAX, "longitude"),
                 ):
                     if not math.isfinite(value):
                         problems[field_] = (
-                            f"{what} must be a finite number, got {value}; expected {lo}..{hi} "
-                            "decimal degrees"
+                            f"{what} must be a finite number, got {value}; "
+                            f"expected {lo:g}..{hi:g} decimal degrees"
                         )
                     elif not lo <= value <= hi:
                         problems[field_] = (
-                            f"{what} {value} is out of range; expected {lo}..{hi} decimal degrees"
-                            f"{_swap_hint(lon, lat)}"
+                            f"{what} {value} is out of range; "
+                            f"expected {lo:g}..{hi:g} decimal degrees{_swap_hint(lon, lat)}"
                         )
                 if "lat" in problems or "lon" in problems:
                     point = None
@@ -806,7 +886,7 @@ class _RecordBuilder:
             points.append((xy["lon"], xy["lat"]) if len(xy) == 2 else None)
         if geographic:
             return points
-        transformer = Transformer.from_crs(source, "EPSG:4326", always_xy=True)
+        transformer = to_wgs84(source, label)
         todo = [i for i, p in enumerate(points) if p is not None]
         if todo:
             x0s = np.array([points[i][0] for i in todo])
@@ -864,13 +944,13 @@ class _RecordBuilder:
             _lookup(precision, LOCATION_PRECISIONS) if precision else DEFAULT_LOCATION_PRECISION
         )
         year = values.get("year")
-        if _text(year) is None:
-            problems["year"] = "required value is missing; expected a whole year such as 2018"
-        else:
-            try:
+        try:
+            if _text(year) is None:
+                problems["year"] = "required value is missing; expected a whole year such as 2018"
+            else:
                 data["year"] = _year(year)
-            except _CellError as exc:
-                problems["year"] = str(exc)
+        except _CellError as exc:
+            problems["year"] = str(exc)
         size = text("fund_size_rmb_bn")
         if size is not None:
             try:
@@ -1032,11 +1112,6 @@ def _infer_provinces(points: Sequence[tuple[float, float]]) -> list[str | None]:
 # ------------------------------------------------------------ saving, loading
 
 
-def _write_text(fh: io.TextIOBase, text: str) -> None:
-    for start in range(0, len(text), _WRITE_CHUNK):
-        fh.write(text[start : start + _WRITE_CHUNK])
-
-
 def records_to_yaml(records: Sequence[Record]) -> str:
     """Records as datasets-format YAML text: a list of mappings, empty fields left out.
 
@@ -1051,18 +1126,29 @@ def records_to_yaml(records: Sequence[Record]) -> str:
     return yaml.dump(items, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100)
 
 
-def save_user_records(records: Iterable[Record], path: str | os.PathLike[str]) -> Path:
-    """Write records as a datasets-format YAML file, atomically.
+def save_user_records(
+    records: Iterable[Record], path: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
+    """Write records as a datasets-format YAML file, atomically, never over the unexpected.
 
-    The text goes to a temporary file in the same directory, is flushed and
-    fsynced, and only then renamed over ``path`` (``os.replace`` is atomic),
-    so a crash or kill mid-save leaves the previous file intact; at worst a
-    stray ``.<name>.*.tmp`` file remains beside it.
+    Written by :func:`geodata.safe_write.write_text_atomic`: the text goes to
+    a temporary file beside ``path``, is fsynced, and only then takes its
+    name, so a crash, a kill or a full disk mid-save leaves the previous state.
+    An existing ``path`` is refused unless ``overwrite``, and a folder, a device
+    (``/dev/full``) or a link always is.
 
     Returns
     -------
     pathlib.Path
         ``path``.
+
+    Raises
+    ------
+    geodata.safe_write.TargetError
+        If ``path`` may not be written: it exists (without ``overwrite``), is
+        not a regular file, or its folder does not exist.
+    OSError
+        If writing fails; nothing is left behind.
 
     Example
     -------
@@ -1072,28 +1158,7 @@ def save_user_records(records: Iterable[Record], path: str | os.PathLike[str]) -
     >>> [r.id for r in load_user_records(save_user_records(p.records, out))[0]]
     ['user-lab']
     """
-    path = Path(path)
-    text = records_to_yaml(list(records))
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            _write_text(fh, text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    return path
+    return write_text_atomic(path, records_to_yaml(list(records)), overwrite=overwrite)
 
 
 def load_user_records(path: str | os.PathLike[str]) -> tuple[list[Record], list[Problem]]:
@@ -1112,16 +1177,5 @@ def load_user_records(path: str | os.PathLike[str]) -> tuple[list[Record], list[
         With every problem, as :func:`geodata.load.load_records`.
     """
     records = load_records([path], allow_outside_china=True)
-    b = CHINA_BOUNDS
-    warnings_ = [
-        Problem(
-            str(path), None, rec.id, "lat/lon",
-            f"point (lat {rec.lat}, lon {rec.lon}) is outside China",
-        )
-        for rec in records
-        if not (
-            b["lat_min"] <= rec.lat <= b["lat_max"] and b["lon_min"] <= rec.lon <= b["lon_max"]
-        )
-    ]
-    return records, warnings_
+    return records, _outside_china_warnings(records, str(path))
 

@@ -35,8 +35,12 @@ import json
 import math
 import numbers
 import os
+import re
+import sqlite3
 import tempfile
+import unicodedata
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -44,8 +48,10 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyogrio
 from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError
+from pyproj.exceptions import CRSError, ProjError
 
+from geodata.limits import MAX_COLUMNS, MAX_CSV_CELL_CHARS, NUMBER_MAX_CHARS
+from geodata.quoting import quote_input
 from geodata.safe_zip import ArchiveError, ZipLimits, inspect_zip, read_members
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -319,12 +325,19 @@ def _read_table(
     if fmt == "gpkg":
         path = tmp / "upload.gpkg"
         path.write_bytes(data)
+        check_geopackage(path)
         return _read_ogr(path, "GeoPackage", crs, max_rows, crs_hint="")
     if fmt == "shapefile":
         return _read_shapefile_zip(data, tmp, crs, max_rows, zip_limits)
     text = _decode_text(data)
     if fmt == "text":
         fmt = "geojson" if text.lstrip()[:1] in ("{", "[") else "csv"
+    elif fmt == "csv" and _looks_like_geojson(text):
+        stem = Path(name).stem or "data"
+        raise RejectedFileError(
+            f"{name} looks like GeoJSON (it is a JSON object with a \"type\" member), not "
+            f"CSV; rename it to {stem}.geojson and upload it again"
+        )
     if fmt == "geojson":
         return _read_geojson(text, crs, max_rows)
     return _read_csv(text, crs, max_rows, tab=Path(name).suffix.lower() == ".tsv")
@@ -337,6 +350,53 @@ def _too_many_rows(max_rows: int, what: str = "data rows") -> RejectedFileError:
     )
 
 
+def _looks_like_geojson(text: str) -> bool:
+    """Whether a file named .csv is really a JSON object such as a FeatureCollection."""
+    head = text.lstrip()[:4096]
+    return head.startswith("{") and re.search(r'"type"\s*:', head) is not None
+
+
+def _too_many_columns(count: int, what: str = "columns") -> RejectedFileError:
+    return RejectedFileError(
+        f"file has {count:,} {what}; the limit is {MAX_COLUMNS:,} per import (MAX_COLUMNS) — "
+        "keep only the columns you need (name, coordinates, year and a few more)"
+    )
+
+
+def check_headers(headers: tuple[str, ...], what: str = "columns") -> None:
+    """Refuse too many columns, then repeated names: both in time linear in the header.
+
+    Raises
+    ------
+    RejectedFileError
+        Naming the count and the limit, or the repeated names.
+    """
+    if len(headers) > MAX_COLUMNS:
+        raise _too_many_columns(len(headers), what)
+    counts = Counter(h for h in headers if h)
+    repeated = sorted(h for h, n in counts.items() if n > 1)
+    if repeated:
+        shown = ", ".join(quote_input(h) for h in repeated[:10])
+        more = f" and {len(repeated) - 10:,} more" if len(repeated) > 10 else ""
+        raise RejectedFileError(
+            f"duplicate column name(s) [{shown}{more}] in the header; expected each column once"
+        )
+
+
+#: Excel's first-line hint naming a CSV's delimiter, e.g. ``sep=;``.
+_EXCEL_SEP_LINE = re.compile(r"^sep=(.)\r?$")
+
+
+def _excel_separator(text: str) -> tuple[str, str | None]:
+    """The text without Excel's ``sep=X`` first line, and X (``None`` when there is none)."""
+    newline = text.find("\n", 0, 16)
+    first = text[:newline] if newline >= 0 else text[:16]
+    found = _EXCEL_SEP_LINE.match(first)
+    if not found:
+        return text, None
+    return (text[newline + 1:] if newline >= 0 else ""), found[1]
+
+
 def _guess_delimiter(text: str) -> str:
     first = text[: text.find("\n")] if "\n" in text[:65536] else text[:65536]
     counts = {d: first.count(d) for d in (",", ";", "\t")}
@@ -345,7 +405,18 @@ def _guess_delimiter(text: str) -> str:
 
 
 def _read_csv(text: str, crs: str | None, max_rows: int, *, tab: bool) -> Table:
-    delimiter = "\t" if tab else _guess_delimiter(text)
+    notes: list[str] = []
+    text, excel_sep = _excel_separator(text)
+    line_offset = 0
+    if excel_sep is not None:
+        line_offset = 1
+        notes.append(
+            f"the first line 'sep={excel_sep}' (a hint Excel writes) was read as the "
+            f"delimiter {excel_sep!r} and skipped"
+        )
+    delimiter = excel_sep or ("\t" if tab else _guess_delimiter(text))
+    # The csv module's field limit is process-wide; set it to ours before every read.
+    csv.field_size_limit(MAX_CSV_CELL_CHARS)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[Row] = []
     try:
@@ -357,15 +428,10 @@ def _read_csv(text: str, crs: str | None, max_rows: int, *, tab: bool) -> Table:
                 "file has no header row; expected a first line naming the columns"
             )
         headers = tuple(h.strip() for h in header)
-        named = [h for h in headers if h]
-        repeated = sorted({h for h in named if named.count(h) > 1})
-        if repeated:
-            raise RejectedFileError(
-                f"duplicate column name(s) {repeated} in the header; expected each column once"
-            )
+        check_headers(headers)
         previous_line = reader.line_num
         for values in reader:
-            line, previous_line = previous_line + 1, reader.line_num
+            line, previous_line = previous_line + 1 + line_offset, reader.line_num
             if not any(v.strip() for v in values):
                 continue
             if len(rows) == max_rows:
@@ -380,21 +446,62 @@ def _read_csv(text: str, crs: str | None, max_rows: int, *, tab: bool) -> Table:
                 )
             rows.append(row)
     except csv.Error as exc:
-        raise RejectedFileError(f"not valid CSV at line {reader.line_num}: {exc}") from None
+        line = reader.line_num + line_offset
+        if "field larger than field limit" in str(exc):
+            raise RejectedFileError(
+                f"a cell that ends at line {line} is longer than {MAX_CSV_CELL_CHARS:,} "
+                f"characters ({MAX_CSV_CELL_CHARS // 1024} KB), the limit per cell; expected "
+                "names, numbers and short notes (a quote left open turns the rest of the file "
+                "into one cell)"
+            ) from None
+        raise RejectedFileError(f"not valid CSV at line {line}: {exc}") from None
     if not rows:
         raise RejectedFileError("file has a header but no data rows; expected at least one row")
-    return Table("csv", headers, rows, crs_label(crs or DEFAULT_CRS), has_geometry=False)
+    table_crs = crs_label(crs or DEFAULT_CRS)
+    return Table("csv", headers, rows, table_crs, has_geometry=False, warnings=notes)
+
+
+#: Why a CRS that is neither geographic nor projected cannot place a point, by its kind.
+_NOT_HORIZONTAL: dict[str, str] = {
+    "Vertical CRS": "a vertical CRS: it measures heights or depths, not positions",
+    "Geocentric CRS": (
+        "a geocentric CRS: its X, Y and Z are metres from the Earth's centre, not "
+        "latitude and longitude or map x/y"
+    ),
+    "Engineering CRS": "a local engineering CRS, not tied to a place on the Earth",
+}
 
 
 def parse_crs(crs: str) -> CRS:
     try:
-        return CRS.from_user_input(crs)
+        parsed = CRS.from_user_input(crs)
     except CRSError:
         raise RejectedFileError(
-            f"unknown CRS {crs!r}; expected a coordinate reference system such as "
+            f"unknown CRS {quote_input(crs)}; expected a coordinate reference system such as "
             "'EPSG:4326' or 'EPSG:4547'",
             field="crs",
         ) from None
+    check_horizontal_crs(parsed, crs)
+    return parsed
+
+
+def check_horizontal_crs(parsed: CRS, given: object) -> None:
+    """Refuse a CRS that cannot place a point on a map: vertical, geocentric, engineering.
+
+    Raises
+    ------
+    RejectedFileError
+        Saying what kind of CRS it is and what was expected.
+    """
+    if parsed.is_geographic or parsed.is_projected:
+        return
+    kind = _NOT_HORIZONTAL.get(parsed.type_name, f"a {parsed.type_name}")
+    raise RejectedFileError(
+        f"the CRS {quote_input(given)} ({quote_input(parsed.name)}) is {kind}; expected a "
+        "geographic CRS (latitude and longitude, e.g. EPSG:4326) or a projected one (x and "
+        "y in metres, e.g. EPSG:4547)",
+        field="crs",
+    )
 
 
 def crs_label(crs: str) -> str:
@@ -409,9 +516,27 @@ def is_wgs84(crs: CRS) -> bool:
     )
 
 
+def to_wgs84(crs: CRS, label: str) -> Transformer:
+    """A transformer from ``crs`` to WGS 84 (x, y order), or why there is none.
+
+    An engineering (local) CRS, such as ``LOCAL_CS[...]`` or a site grid, has
+    no known relation to the Earth, and PROJ refuses it; that is the file's
+    (or the option's) fault, so it is a :class:`RejectedFileError`.
+    """
+    try:
+        return Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    except ProjError:
+        raise RejectedFileError(
+            f"cannot convert coordinates from {quote_input(label)} ({crs.type_name}) to WGS 84: "
+            "PROJ knows no relation between the two; expected a geographic or projected CRS "
+            "such as 'EPSG:4326' or 'EPSG:4547'",
+            field="crs",
+        ) from None
+
+
 def short_repr(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """``value`` quoted for a message, at most about ``limit`` characters (:func:`quote_input`)."""
+    return quote_input(value, limit)
 
 
 def _geojson_point(geometry: Any) -> tuple[tuple[float, float] | None, str | None]:
@@ -440,8 +565,12 @@ def _geojson_point(geometry: Any) -> tuple[tuple[float, float] | None, str | Non
 
 def _read_geojson(text: str, crs: str | None, max_rows: int) -> Table:
     expected = "expected a GeoJSON FeatureCollection of Point features"
+    duplicates: list[str] = []
     try:
-        doc = json.loads(text)
+        doc = json.loads(
+            text, object_pairs_hook=_json_object(duplicates), parse_int=_json_int,
+            parse_float=_json_float,
+        )
     except json.JSONDecodeError as exc:
         raise RejectedFileError(
             f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; {expected}"
@@ -453,6 +582,11 @@ def _read_geojson(text: str, crs: str | None, max_rows: int) -> Table:
         raise RejectedFileError(f"not valid JSON ({detail}); {expected}") from None
     if not isinstance(doc, dict):
         raise RejectedFileError(f"{expected}, got a JSON {type(doc).__name__}")
+    if isinstance(doc, _DuplicateKeys):
+        raise RejectedFileError(
+            f"the key {quote_input(doc.duplicates[0])} appears more than once at the top level; "
+            f"expected each key once (JSON readers silently keep the last); {expected}"
+        )
     if doc.get("type") != "FeatureCollection":
         raise RejectedFileError(f"{expected}, got type {short_repr(doc.get('type'))}", field="type")
     features = doc.get("features")
@@ -469,7 +603,9 @@ def _read_geojson(text: str, crs: str | None, max_rows: int) -> Table:
     warnings_: list[str] = []
     transformer, crs_label = _legacy_geojson_crs(doc.get("crs"))
     if crs and not is_wgs84(parse_crs(crs)):
-        warnings_.append(f"GeoJSON is WGS84 (RFC 7946); the given CRS {crs!r} was ignored")
+        warnings_.append(
+            f"GeoJSON is WGS84 (RFC 7946); the given CRS {quote_input(crs)} was ignored"
+        )
     headers: dict[str, None] = {}
     rows: list[Row] = []
     for i, feature in enumerate(features, 1):
@@ -484,8 +620,17 @@ def _read_geojson(text: str, crs: str | None, max_rows: int) -> Table:
         if not isinstance(props, dict):
             row.error = ("properties", f"expected an object of properties, got {short_repr(props)}")
             continue
+        duplicate = _first_duplicate(feature) if duplicates else None
+        if duplicate:
+            row.error = ("-", (
+                f"the key {quote_input(duplicate)} appears more than once in one object of this "
+                "feature; expected each key once (JSON readers silently keep the last)"
+            ))
+            continue
         row.values = {str(k): v for k, v in props.items()}
         headers.update(dict.fromkeys(row.values))
+        if len(headers) > MAX_COLUMNS:
+            raise _too_many_columns(len(headers), "distinct property names")
         point, error = _geojson_point(feature.get("geometry"))
         if error:
             row.error = ("geometry", error)
@@ -494,6 +639,59 @@ def _read_geojson(text: str, crs: str | None, max_rows: int) -> Table:
             point = (float(x), float(y))
         row.point = point
     return Table("geojson", tuple(headers), rows, crs_label, True, warnings_)
+
+
+class _DuplicateKeys(dict):
+    """A JSON object that had a key more than once (``duplicates`` says which)."""
+
+    duplicates: list[str]
+
+
+def _json_object(found: list[str]) -> Any:
+    """An ``object_pairs_hook`` that marks objects with repeated keys and notes the keys."""
+
+    def build(pairs: list[tuple[str, Any]]) -> dict:
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        seen: set[str] = set()
+        repeated = [k for k, _ in pairs if k in seen or seen.add(k)]
+        marked = _DuplicateKeys(obj)
+        marked.duplicates = repeated
+        found.extend(repeated)
+        return marked
+
+    return build
+
+
+def _first_duplicate(value: Any) -> str | None:
+    """The first repeated key in any object inside ``value`` (iterative: JSON nests deep)."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, _DuplicateKeys):
+            return item.duplicates[0]
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return None
+
+
+def _json_number_text(text: str) -> str:
+    if len(text) > NUMBER_MAX_CHARS:
+        raise ValueError(
+            f"a number {len(text):,} characters long; expected at most {NUMBER_MAX_CHARS}"
+        )
+    return text
+
+
+def _json_int(text: str) -> int:
+    return int(_json_number_text(text))
+
+
+def _json_float(text: str) -> float:
+    return float(_json_number_text(text))
 
 
 def _legacy_geojson_crs(member: Any) -> tuple[Transformer | None, str]:
@@ -510,7 +708,8 @@ def _legacy_geojson_crs(member: Any) -> tuple[Transformer | None, str]:
     parsed = parse_crs(name)
     if is_wgs84(parsed):
         return None, "EPSG:4326"
-    return Transformer.from_crs(parsed, "EPSG:4326", always_xy=True), crs_label(name)
+    label = crs_label(name)
+    return to_wgs84(parsed, label), label
 
 
 def _read_shapefile_zip(
@@ -534,10 +733,12 @@ def _read_shapefile_zip(
         raise RejectedFileError(
             f"the zip holds {len(shps)} shapefiles ({shps[:10]}); expected exactly one"
         )
-    stem = shps[0][:-4].lower()
+    # Compared in one Unicode normal form: macOS writes names decomposed (NFD), so
+    # "café.shp" beside "café.dbf" may spell the é two ways.
+    stem = _member_key(shps[0])[:-4]
     parts = {
         ext: n for n in names for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg")
-        if n.lower() == stem + ext
+        if _member_key(n) == stem + ext
     }
     missing = [ext for ext in (".shx", ".dbf") if ext not in parts]
     if missing:
@@ -561,6 +762,91 @@ def _read_shapefile_zip(
         (tmp / f"layer{ext}").write_bytes(blobs[member])
     hint = "" if ".prj" not in parts else "; its .prj file could not be understood"
     return _read_ogr(tmp / "layer.shp", "shapefile", crs, max_rows, crs_hint=hint)
+
+
+def _member_key(name: str) -> str:
+    """A zip member's name for matching the parts of a shapefile: NFC, lower case."""
+    return unicodedata.normalize("NFC", name).lower()
+
+
+#: GeoPackage tables GDAL reads to list and describe the layers.
+_GPKG_METADATA = (
+    "gpkg_contents", "gpkg_geometry_columns", "gpkg_spatial_ref_sys", "gpkg_ogr_contents",
+    "gpkg_extensions",
+)
+
+
+def check_geopackage(path: Path) -> None:
+    """Refuse a GeoPackage that could make reading it endless, before GDAL opens it.
+
+    A view runs a query of the author's choosing on every read (recursive, a
+    huge cross join, a slow function), and so does a virtual table or a
+    computed (generated) column; GDAL would run it with no bound. So any view,
+    and any layer that is a virtual table or has a computed column, refuses
+    the file. Only SQLite's own catalogue is read, with ``trusted_schema`` off.
+
+    Raises
+    ------
+    RejectedFileError
+        Naming the view, table or column, and what to do instead.
+    """
+    how = (
+        "CMF Atlas reads only plain tables, because a view or computed column can run an "
+        "endless query; save the layer as a plain table (e.g. QGIS: Export > Save Features "
+        "As…) and upload that"
+    )
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as exc:
+        raise RejectedFileError(f"not a readable GeoPackage ({exc})") from None
+    # A damaged file can hold bytes that are not UTF-8 in its catalogue: read
+    # them with replacement characters rather than fail on them.
+    con.text_factory = lambda raw: raw.decode("utf-8", "replace")
+    try:
+        con.execute("PRAGMA trusted_schema = OFF")
+        objects = con.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+        kinds = {str(name): (str(kind), str(sql or "")) for kind, name, sql in objects}
+        views = [name for name, (kind, _) in kinds.items() if kind == "view"]
+        if views:
+            shown = ", ".join(quote_input(v) for v in views[:5])
+            raise RejectedFileError(
+                f"the GeoPackage holds {len(views)} SQL view(s) ({shown}); {how}"
+            )
+        if kinds.get("gpkg_contents", ("",))[0] != "table":
+            return  # not a GeoPackage; GDAL reports that
+        layers = [
+            str(name) for (name,) in
+            con.execute("SELECT table_name FROM gpkg_contents LIMIT ?", (MAX_COLUMNS,))
+        ]
+        for layer in layers:
+            kind, sql = kinds.get(layer, ("", ""))
+            if kind == "table" and sql.lstrip().upper().startswith("CREATE VIRTUAL"):
+                raise RejectedFileError(
+                    f"the GeoPackage's layer {quote_input(layer)} is a virtual table; {how}"
+                )
+            if kind != "table":
+                continue
+            computed = [
+                str(row[1]) for row in con.execute(
+                    f"PRAGMA table_xinfo({_sql_quote(layer)})"
+                ) if row[6] in (2, 3)
+            ]
+            if computed:
+                raise RejectedFileError(
+                    f"the GeoPackage's layer {quote_input(layer)} has computed column(s) "
+                    f"{', '.join(quote_input(c) for c in computed[:5])}; {how}"
+                )
+    except sqlite3.Error as exc:
+        raise RejectedFileError(f"not a readable GeoPackage ({str(exc)[:200]})") from None
+    except UnicodeDecodeError:
+        # SQLite's own error message quoted bytes of the damaged catalogue.
+        raise RejectedFileError("not a readable GeoPackage (its catalogue is damaged)") from None
+    finally:
+        con.close()
+
+
+def _sql_quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _gdal(what: str, path: Path, func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -587,12 +873,12 @@ def _read_ogr(path: Path, what: str, crs: str | None, max_rows: int, *, crs_hint
                 f"the {what} has no layer with geometry (layers: {[n for n, _ in layers]}); "
                 "expected a layer of points"
             )
-        layer = spatial[0]
-        if len(spatial) > 1:
-            notes.append(f"the {what} has {len(spatial)} layers; read the first, {layer!r}")
-        info = _gdal(what, path, pyogrio.read_info, layer=layer)
+        layer, info, note = _choose_layer(what, path, [(n, g) for n, g in layers if g])
+        if note:
+            notes.append(note)
         if info.get("features", -1) > max_rows:
             raise _too_many_rows(max_rows, "features")
+        check_headers(tuple(str(f) for f in info.get("fields", ())), "attribute columns")
         frame = _gdal(
             what, path, pyogrio.read_dataframe, layer=layer, max_features=max_rows + 1
         )
@@ -610,8 +896,11 @@ def _read_ogr(path: Path, what: str, crs: str | None, max_rows: int, *, crs_hint
             )
         frame = frame.set_crs(parse_crs(crs))
     elif crs and not frame.crs.equals(parse_crs(crs)):
-        notes.append(f"the {what} declares its own CRS; the given CRS {crs!r} was ignored")
+        notes.append(
+            f"the {what} declares its own CRS; the given CRS {quote_input(crs)} was ignored"
+        )
     source_crs = frame.crs
+    check_horizontal_crs(source_crs, source_crs.name)
     auth = source_crs.to_authority()
     label = f"{auth[0]}:{auth[1]}" if auth else source_crs.name
     try:
@@ -641,6 +930,39 @@ def _read_ogr(path: Path, what: str, crs: str | None, max_rows: int, *, crs_hint
             row.point = (float(geom.x), float(geom.y))
         rows.append(row)
     return Table(fmt, headers, rows, label, True, notes)
+
+
+def _choose_layer(
+    what: str, path: Path, spatial: list[tuple[str, str]]
+) -> tuple[str, dict[str, Any], str | None]:
+    """The first layer with point features (else the first with any), its info, and a note.
+
+    A GeoPackage often holds an empty template layer or a layer of lines
+    before the points; reading the first layer blindly said "no features".
+    """
+    if len(spatial) == 1:
+        name = spatial[0][0]
+        return name, _gdal(what, path, pyogrio.read_info, layer=name), None
+    described: list[tuple[str, str, dict[str, Any]]] = []
+    for name, geometry in spatial[:MAX_COLUMNS]:
+        described.append((name, geometry, _gdal(what, path, pyogrio.read_info, layer=name)))
+    non_empty = [d for d in described if d[2].get("features", 0) != 0]
+    points = [d for d in non_empty if d[1].upper().startswith("POINT")]
+    name, geometry, info = (points or non_empty or described)[0]
+    others = "; ".join(
+        f"{quote_input(n)}: {_layer_summary(g, i)}" for n, g, i in described if n != name
+    )
+    note = (
+        f"the {what} has {len(described)} layers with geometry; read {quote_input(name)} "
+        f"({_layer_summary(geometry, info)}), the first with points. Not read: {others}"
+    )
+    return name, info, note
+
+
+def _layer_summary(geometry: str, info: dict[str, Any]) -> str:
+    count = info.get("features", -1)
+    size = "no features" if count == 0 else (f"{count:,} features" if count > 0 else "features")
+    return f"{size}, {geometry.lower()}"
 
 
 def _plain(value: Any) -> Any:

@@ -43,11 +43,12 @@ from geodata.load import (
     DATASET_DIR,
     DatasetError,
     Problem,
-    _parse_yaml,
     _problems_from_validation,
     default_dataset_paths,
     load_records,
 )
+from geodata.quoting import quote_input
+from geodata.safe_yaml import RefusedYamlError, read_yaml_list
 from geodata.schema import (
     LINK_FORWARD_LABELS,
     LINK_INVERSE_LABELS,
@@ -72,20 +73,40 @@ LINK_ENDS: dict[str, tuple[frozenset[str] | None, frozenset[str] | None]] = {
 
 
 def _items(path: Path, problems: list[Problem]) -> list[tuple[int | None, str, dict]]:
+    """The mappings of a links or designations file, with their lines (missing file: none).
+
+    Read with the project's one YAML reader (:func:`geodata.safe_yaml.read_yaml_list`);
+    an empty file is allowed (a dataset may have no links yet).
+    """
     if not path.is_file():
         return []
-    parsed = _parse_yaml(path)
-    if isinstance(parsed, Problem):
-        # An empty links file is allowed: a dataset may have no links yet.
-        if "file is empty" not in parsed.message:
-            problems.append(parsed)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(name, None, "-", "-", f"file is not UTF-8 text ({exc.reason})"))
         return []
+    except OSError as exc:
+        problems.append(Problem(name, None, "-", "-", f"cannot read file: {exc.strerror}"))
+        return []
+    try:
+        parsed = read_yaml_list(text)
+    except RefusedYamlError as exc:
+        problems.append(Problem(name, exc.line, "-", "-", exc.message))
+        return []
+    if parsed is None:
+        return []
+    broken = {p.index for p in parsed.problems}
+    for p in parsed.problems:
+        problems.append(Problem(name, p.line, f"#{p.index + 1}", p.field, p.message))
     out = []
-    for index, (raw, line) in enumerate(zip(*parsed, strict=True)):
+    for index, (raw, line) in enumerate(zip(parsed.items, parsed.lines, strict=True)):
         label = f"#{index + 1}"
+        if index in broken:
+            continue
         if not isinstance(raw, dict):
             problems.append(
-                Problem(str(path), line, label, "-", f"expected a mapping, got {raw!r}")
+                Problem(name, line, label, "-", f"expected a mapping, got {quote_input(raw)}")
             )
             continue
         out.append((line, label, raw))
@@ -106,7 +127,8 @@ def load_links(path: Path, records: Sequence[Record]) -> list[Link]:
     seen: dict[tuple[str, str, str], int | None] = {}
     name = str(path)
     for line, label, raw in _items(Path(path), problems):
-        label = f"{label} ({raw.get('from')!r} -{raw.get('type')}-> {raw.get('to')!r})"
+        label = (f"{label} ({quote_input(raw.get('from'))} -{quote_input(raw.get('type'))}-> "
+                 f"{quote_input(raw.get('to'))})")
         try:
             link = Link.model_validate(raw)
         except ValidationError as exc:
@@ -115,7 +137,9 @@ def load_links(path: Path, records: Sequence[Record]) -> list[Link]:
         bad = False
         for end, rid in (("from", link.from_id), ("to", link.to_id)):
             if rid not in by_id:
-                problems.append(Problem(name, line, label, end, f"no record has id {rid!r}"))
+                problems.append(
+                    Problem(name, line, label, end, f"no record has id {quote_input(rid)}")
+                )
                 bad = True
         if bad:
             continue
@@ -176,7 +200,7 @@ def load_designations(path: Path, records: Sequence[Record]) -> list[Designation
     seen: dict[tuple[str, str, str], int | None] = {}
     name = str(path)
     for line, label, raw in _items(Path(path), problems):
-        label = f"{label} ({raw.get('record')!r} on {raw.get('list')})"
+        label = f"{label} ({quote_input(raw.get('record'))} on {quote_input(raw.get('list'))})"
         try:
             d = Designation.model_validate(raw)
         except ValidationError as exc:
@@ -184,7 +208,8 @@ def load_designations(path: Path, records: Sequence[Record]) -> list[Designation
             continue
         rec = by_id.get(d.record)
         if rec is None:
-            problems.append(Problem(name, line, label, "record", f"no record has id {d.record!r}"))
+            problems.append(Problem(name, line, label, "record",
+                                    f"no record has id {quote_input(d.record)}"))
             continue
         if rec.kind != "organisation":
             problems.append(Problem(name, line, label, "record",
@@ -193,7 +218,7 @@ def load_designations(path: Path, records: Sequence[Record]) -> list[Designation
             continue
         if d.listed_parent and d.listed_parent not in by_id:
             problems.append(Problem(name, line, label, "listed_parent",
-                                    f"no record has id {d.listed_parent!r}"))
+                                    f"no record has id {quote_input(d.listed_parent)}"))
             continue
         key = (d.record, d.list, d.entry_name)
         if key in seen:

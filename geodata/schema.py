@@ -274,6 +274,56 @@ PROVINCES: dict[str, str] = {
     "Xinjiang": "新疆", "Hong Kong": "香港", "Macau": "澳门",
 }
 
+#: The official long forms of each province's name, English and Chinese, as
+#: government documents write them; the importer reads each as the short name.
+PROVINCE_OFFICIAL_NAMES: dict[str, tuple[str, ...]] = {
+    "Beijing": ("Beijing Municipality", "北京市"),
+    "Tianjin": ("Tianjin Municipality", "天津市"),
+    "Hebei": ("Hebei Province", "河北省"),
+    "Shanxi": ("Shanxi Province", "山西省"),
+    "Inner Mongolia": (
+        "Inner Mongolia Autonomous Region", "Nei Mongol Autonomous Region", "内蒙古自治区",
+    ),
+    "Liaoning": ("Liaoning Province", "辽宁省"),
+    "Jilin": ("Jilin Province", "吉林省"),
+    "Heilongjiang": ("Heilongjiang Province", "黑龙江省"),
+    "Shanghai": ("Shanghai Municipality", "上海市"),
+    "Jiangsu": ("Jiangsu Province", "江苏省"),
+    "Zhejiang": ("Zhejiang Province", "浙江省"),
+    "Anhui": ("Anhui Province", "安徽省"),
+    "Fujian": ("Fujian Province", "福建省"),
+    "Jiangxi": ("Jiangxi Province", "江西省"),
+    "Shandong": ("Shandong Province", "山东省"),
+    "Henan": ("Henan Province", "河南省"),
+    "Hubei": ("Hubei Province", "湖北省"),
+    "Hunan": ("Hunan Province", "湖南省"),
+    "Guangdong": ("Guangdong Province", "广东省"),
+    "Guangxi": ("Guangxi Zhuang Autonomous Region", "Guangxi Autonomous Region", "广西壮族自治区"),
+    "Hainan": ("Hainan Province", "海南省"),
+    "Chongqing": ("Chongqing Municipality", "重庆市"),
+    "Sichuan": ("Sichuan Province", "四川省"),
+    "Guizhou": ("Guizhou Province", "贵州省"),
+    "Yunnan": ("Yunnan Province", "云南省"),
+    "Tibet": (
+        "Tibet Autonomous Region", "Xizang Autonomous Region", "Xizang", "西藏自治区",
+    ),
+    "Shaanxi": ("Shaanxi Province", "陕西省"),
+    "Gansu": ("Gansu Province", "甘肃省"),
+    "Qinghai": ("Qinghai Province", "青海省"),
+    "Ningxia": ("Ningxia Hui Autonomous Region", "Ningxia Autonomous Region", "宁夏回族自治区"),
+    "Xinjiang": (
+        "Xinjiang Uygur Autonomous Region", "Xinjiang Uyghur Autonomous Region",
+        "Xinjiang Autonomous Region", "新疆维吾尔自治区",
+    ),
+    "Hong Kong": (
+        "Hong Kong SAR", "Hong Kong Special Administrative Region", "HKSAR", "香港特别行政区",
+    ),
+    "Macau": (
+        "Macao", "Macau SAR", "Macao SAR", "Macao Special Administrative Region",
+        "Macau Special Administrative Region", "澳门特别行政区",
+    ),
+}
+
 #: Rough extent of China's territory; a point outside it is surely a typo.
 CHINA_BOUNDS = {"lat_min": 17.0, "lat_max": 54.0, "lon_min": 73.0, "lon_max": 136.0}
 
@@ -282,8 +332,25 @@ CHINA_BOUNDS = {"lat_min": 17.0, "lat_max": 54.0, "lon_min": 73.0, "lon_max": 13
 #: the importer reports such points as warnings instead, so the user decides.
 ALLOW_OUTSIDE_CHINA = "allow_outside_china"
 
-#: Low enough for the founding year of the oldest universities (Tianjin University, 1895).
+#: The range of every number a record holds, declared once (the loader, the
+#: importer and the filters read them from here). A value outside is a typo or
+#: a hostile file, never data: ``1.7e308`` RMB bn made the page show "RMB inf bn"
+#: and a slider to 1.7e308. NaN and infinity are refused everywhere.
+#:
+#: Years: low enough for the founding year of the oldest universities an
+#: organisation record may carry (Tianjin University, 1895); 2100 leaves room for
+#: announced plans. The map's year slider spans the years of clusters, funds and
+#: zones only (geodata.filters.filter_bounds), so old founding years do not squeeze it.
 YEAR_MIN, YEAR_MAX = 1850, 2100
+#: Latitude and longitude in decimal degrees (WGS 84). A user's own records may
+#: lie anywhere on Earth; curated ones must also lie in :data:`CHINA_BOUNDS`.
+LAT_MIN, LAT_MAX = -90.0, 90.0
+LON_MIN, LON_MAX = -180.0, 180.0
+#: Fund size in RMB billion: more than 0, at most 100,000 (RMB 100 trillion),
+#: about China's whole GDP for a year (RMB 126 tn in 2023). The largest
+#: guidance funds are reported at a few thousand billion, so any bigger number is
+#: surely a unit mistake (yuan for billions) rather than a fund.
+FUND_SIZE_MAX_RMB_BN = 100_000.0
 
 #: "Today" for validation: an ``accessed`` date after it is an error. Read once per
 #: process; tests may pass another date through :data:`TODAY_CONTEXT`.
@@ -434,8 +501,8 @@ class Record(BaseModel):
         default=None, description="Required, except for an unplaced organisation."
     )
     city: str | None = None
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=LAT_MIN, le=LAT_MAX, allow_inf_nan=False)
+    lon: float | None = Field(default=None, ge=LON_MIN, le=LON_MAX, allow_inf_nan=False)
     location_precision: (
         Literal["site", "district", "city", "province", "national_hq"] | None
     ) = None
@@ -456,7 +523,8 @@ class Record(BaseModel):
         default=None, description="Date exactly as the source prints it, e.g. '07/01/17'."
     )
     fund_size_rmb_bn: float | None = Field(
-        default=None, gt=0, description="Fund size in RMB billion; null when unknown."
+        default=None, allow_inf_nan=False,
+        description="Fund size in RMB billion; null when unknown.",
     )
     fund_size_as_published: str | None = Field(
         default=None, description="Size exactly as the source prints it."
@@ -500,6 +568,17 @@ class Record(BaseModel):
     def _province_known(cls, v: str | None) -> str | None:
         if v is not None and v not in PROVINCES:
             raise ValueError(f"unknown province {v!r}; expected one of {list(PROVINCES)}")
+        return v
+
+    @field_validator("fund_size_rmb_bn")
+    @classmethod
+    def _fund_size_in_range(cls, v: float | None) -> float | None:
+        if v is not None and not 0 < v <= FUND_SIZE_MAX_RMB_BN:
+            raise ValueError(
+                f"fund size out of range; expected greater than 0 and at most "
+                f"{FUND_SIZE_MAX_RMB_BN:,.0f} RMB bn (RMB 100 trillion, about China's GDP "
+                f"for a year), got {v:g}"
+            )
         return v
 
     @field_validator("lat", "lon")

@@ -78,6 +78,13 @@ SEARCH_MAX_CHARS = 200
 #: A longer value (other than ``q``) is no hand-written parameter; it is ignored.
 VALUE_MAX_CHARS = 1000
 
+#: Streamlit's server ignores the *whole* query of a link with more parameters
+#: than this, or longer than :data:`LINK_MAX_CHARS` (its own guard against
+#: abuse), so the map cannot see even its own parameters; the dashboard then
+#: reads them in the browser (:func:`salvaged_params`) and says so.
+LINK_MAX_FIELDS = 1000
+LINK_MAX_CHARS = 512 * 1024
+
 #: How much of a bad value a notice quotes.
 _QUOTE_MAX_CHARS = 40
 
@@ -340,6 +347,46 @@ def _center(flat: dict[str, str], notices: list[str]) -> tuple[float, float] | N
     lat = _float("lat", lat_raw, -90.0, 90.0, notices)
     lon = _float("lon", lon_raw, -180.0, 180.0, notices)
     return None if lat is None or lon is None else (lat, lon)
+
+
+def salvaged_params(report: object) -> tuple[dict[str, list[str]], list[str]]:
+    """The map's own parameters of a link too long for the server, and a notice saying so.
+
+    ``report`` is what the browser sent: ``{"fields": N, "params": {key: value}}``,
+    the last value of each of :data:`PARAM_KEYS` in the link. It comes from the
+    client, so it is checked like any link: other keys are dropped, values cut
+    to one character over :data:`VALUE_MAX_CHARS` (so :func:`params_to_state`
+    still refuses an over-long one), and anything malformed reads as nothing.
+
+    >>> params, notices = salvaged_params({"fields": 1500, "params": {"q": "Fund", "x": "1"}})
+    >>> params
+    {'q': ['Fund']}
+    >>> notices[0][:72]
+    'This link has 1,500 parameters, more than the 1,000 a link may carry; th'
+    """
+    if not isinstance(report, Mapping):
+        return {}, []
+    raw = report.get("params")
+    raw = raw if isinstance(raw, Mapping) else {}
+    params = {
+        key: [value[: VALUE_MAX_CHARS + 1]]
+        for key, value in raw.items()
+        if key in PARAM_KEYS and isinstance(value, str)
+    }
+    fields = report.get("fields")
+    size = (
+        f"{fields:,} parameters" if isinstance(fields, int) and fields > LINK_MAX_FIELDS
+        else f"more than {LINK_MAX_CHARS // 1024:,} Ki characters"
+    )
+    limit = (
+        f"more than the {LINK_MAX_FIELDS:,} a link may carry" if "parameters" in size
+        else "more than a link may carry"
+    )
+    found = ", ".join(params) or "none"
+    return params, [
+        f"This link has {size}, {limit}; the map read the {len(params)} of its own it "
+        f"found ({found}) and ignored the rest."
+    ]
 
 
 def params_to_state(

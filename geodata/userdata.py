@@ -25,20 +25,30 @@ Example
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 
 import geopandas as gpd
 import pandas as pd
 
+from geodata.export import neutralise_formula
 from geodata.filters import RecordFilter, filter_records
 from geodata.frame import records_to_frame
-from geodata.importer import IMPORT_FIELDS, ColumnMapping, ImportPreview, save_user_records
+from geodata.importer import (
+    IMPORT_FIELDS,
+    USER_ID_PREFIX,
+    ColumnMapping,
+    ImportPreview,
+    save_user_records,
+)
 from geodata.load import Problem
+from geodata.quoting import quote_input
 from geodata.schema import KINDS, Record
 
 #: The "field" of a column the user chose to ignore.
@@ -108,15 +118,60 @@ def _free_id(base: str, taken: set[str]) -> str:
     return candidate
 
 
+def avoid_reserved_ids(preview: ImportPreview, reserved: Set[str]) -> ImportPreview:
+    """``preview`` with every record whose id is in ``reserved`` renamed, and a warning.
+
+    ``reserved`` is the ids of the map's own datasets. A user's record with
+    a curated record's id would hide behind it (a click on the map would open
+    the curated one), so it becomes ``user-<id>`` (or, if the id already has
+    that prefix, as a data folder of saved files may, ``<id>-2`` ...). The
+    warning says which, so the preview tells the user before anything is added.
+
+    >>> from geodata.importer import preview_import
+    >>> p = preview_import(b"id,name,lat,lon,year\\nlab,Lab,39,117,2018\\n", "labs.csv")
+    >>> fixed = avoid_reserved_ids(p, {"user-lab"})
+    >>> [r.id for r in fixed.records], fixed.warnings[0].field
+    (['user-lab-2'], 'id')
+    """
+    clashes = [r.id for r in preview.records if r.id in reserved]
+    if not clashes:
+        return preview
+    taken = set(reserved) | {r.id for r in preview.records}
+    new_ids: dict[str, str] = {}
+    for old in clashes:
+        base = old if old.startswith(USER_ID_PREFIX) else USER_ID_PREFIX + old
+        new_ids[old] = _free_id(base, taken)
+        taken.add(new_ids[old])
+    records = tuple(
+        r.model_copy(update={"id": new_ids[r.id]}) if r.id in new_ids else r
+        for r in preview.records
+    )
+    pairs = list(new_ids.items())[:3]
+    examples = ", ".join(f"{quote_input(a)} → {quote_input(b)}" for a, b in pairs)
+    more = f" and {len(new_ids) - 3:,} more" if len(new_ids) > 3 else ""
+    note = Problem(
+        preview.filename, None, "-", "id",
+        f"{len(new_ids):,} record id(s) are also used by the map's own datasets and will be "
+        f"renamed when added ({examples}{more}), so the map never confuses your record with "
+        "another",
+    )
+    return replace(
+        preview, records=records, warnings=(*preview.warnings, note),
+        flagged=frozenset(new_ids.get(i, i) for i in preview.flagged),
+    )
+
+
 def add_dataset(
-    datasets: Sequence[UserDataset], preview: ImportPreview, digest: str
+    datasets: Sequence[UserDataset], preview: ImportPreview, digest: str,
+    reserved: Set[str] = frozenset(),
 ) -> tuple[UserDataset, ...]:
     """``datasets`` plus the accepted records of ``preview`` as a new dataset.
 
-    A record whose id another dataset of the session already uses gets the
-    next free ``-2``, ``-3`` ... suffix, so a click on the map or a selected
-    id always names one record. A file already added (same ``digest``) is not
-    added again.
+    A record whose id another dataset of the session, or ``reserved`` (the
+    map's own records), already uses gets the next free ``-2``, ``-3`` ...
+    suffix, so a click on the map or a selected id always names one record
+    (:func:`avoid_reserved_ids` renames curated clashes first, and says so).
+    A file already added (same ``digest``) is not added again.
 
     Raises
     ------
@@ -127,7 +182,7 @@ def add_dataset(
         raise ValueError(f"{preview.filename} has no accepted records to add")
     if any(d.digest == digest for d in datasets):
         return tuple(datasets)
-    taken = {r.id for d in datasets for r in d.records}
+    taken = {r.id for d in datasets for r in d.records} | set(reserved)
     records, flagged = [], set()
     for rec in preview.records:
         new_id = _free_id(rec.id, taken)
@@ -189,6 +244,29 @@ def problems_table(problems: Iterable[Problem]) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
     table["Line"] = table["Line"].astype("Int64")
     return table
+
+
+def problems_csv_text(problems: Iterable[Problem]) -> str:
+    """Every problem as CSV text with the :data:`PROBLEM_COLUMNS`, safe to open in Excel.
+
+    The full list behind the first few shown on screen (the page's download,
+    the CLI's ``--report``). Cells a spreadsheet would run as a formula are
+    neutralised. Encode as ``utf-8-sig`` so Excel reads the Chinese.
+
+    >>> print(problems_csv_text([Problem("a.csv", 2, "row 1", "lat", "=bad")]).strip())
+    File,Line,Row,Field,Problem
+    a.csv,2,row 1,lat,'=bad
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(PROBLEM_COLUMNS)
+    for p in problems:
+        writer.writerow([
+            neutralise_formula(p.file), "" if p.line is None else p.line,
+            "" if p.record == "-" else neutralise_formula(p.record),
+            "" if p.field == "-" else neutralise_formula(p.field), neutralise_formula(p.message),
+        ])
+    return buf.getvalue()
 
 
 def mapping_from_choices(choices: Mapping[str, str]) -> tuple[ColumnMapping | None, list[str]]:
@@ -264,7 +342,7 @@ def save_dataset(dataset: UserDataset, directory: str | os.PathLike[str]) -> Pat
             continue
         os.close(fd)
         try:
-            return save_user_records(dataset.records, path)
+            return save_user_records(dataset.records, path, overwrite=True)  # our claim
         except BaseException:
             path.unlink(missing_ok=True)
             raise

@@ -16,7 +16,7 @@ from dashboard import cache
 from dashboard.sidebar import current_filter
 from geodata.aggregate import by_domain
 from geodata.detail import escape_markdown
-from geodata.figure import FigureFontError
+from geodata.figure import FigureFontError, FigureSizeError
 from geodata.filters import RecordFilter, describe_filter, filter_bounds, filter_records
 from geodata.schema import DOMAINS, KINDS
 from geodata.summary import SelectionSummary, format_rmb_bn, summarize
@@ -163,7 +163,7 @@ try:
             cache.figure_png(side_flt, title, width_in=6.0, dpi=150), width="stretch",
             alt=f"Map of the records shown: {title}",
         )
-except FigureFontError as exc:
+except (FigureFontError, FigureSizeError) as exc:
     st.warning(f"The maps cannot be drawn: {escape_markdown(str(exc))}")
 
 st.subheader("Side by side")

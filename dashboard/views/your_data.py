@@ -28,7 +28,9 @@ from dashboard.user_layer import (
 from geodata.detail import escape_markdown
 from geodata.frame import records_to_frame
 from geodata.importer import IMPORT_FIELDS, ColumnMapping, ImportPreview
+from geodata.limits import MAX_COLUMNS, PROBLEMS_SHOWN
 from geodata.load import Problem
+from geodata.quoting import quote_input
 from geodata.readers import FORMATS, SAVED_SUFFIXES
 from geodata.schema import COLUMN_LABELS, KINDS
 from geodata.style import USER_LAYER_LABEL
@@ -37,8 +39,10 @@ from geodata.userdata import (
     AUTO_CRS,
     COMMON_CRS,
     IGNORE,
+    avoid_reserved_ids,
     file_digest,
     mapping_from_choices,
+    problems_csv_text,
     problems_table,
     save_stem,
 )
@@ -57,6 +61,8 @@ CRS_KEY = "user_crs"
 MAPPING_COLUMNS = 3
 #: Longer headers are cut in the column-matching labels.
 MAX_LABEL_CHARS = 60
+#: Up to this many file-level errors are shown as a list; more as a table.
+FEW_ERRORS = 5
 #: The accepted records are listed in full up to this many rows.
 PREVIEW_ROWS = 1000
 PROBLEM_CONFIG = {
@@ -93,13 +99,32 @@ def _field_label(field: str) -> str:
     return "— ignore this column —" if field == IGNORE else f"{IMPORT_FIELDS[field]} ({field})"
 
 
-def _problems(problems: tuple[Problem, ...], what: str) -> None:
-    """A sortable table of problems, and the full messages as plain text to read or copy."""
+def _problems(problems: tuple[Problem, ...], what: str, key: str) -> None:
+    """The first problems as a sortable table, and every one of them as a CSV download.
+
+    Bounded, whatever the file: a table of at most :data:`PROBLEMS_SHOWN`
+    rows, never one Markdown line per problem (50,000 of those took minutes
+    to draw and a million crashed the tab).
+    """
+    shown = problems[:PROBLEMS_SHOWN]
     st.dataframe(
-        problems_table(problems), hide_index=True, width="stretch", column_config=PROBLEM_CONFIG
+        problems_table(shown), hide_index=True, width="stretch", column_config=PROBLEM_CONFIG
     )
-    with st.expander(f"Every {what} in full, as text"):
-        st.code("\n".join(str(p) for p in problems), language=None, wrap_lines=True)
+    label = "in full" if len(shown) == len(problems) else f"the first {len(shown):,} in full"
+    with st.expander(f"{what.capitalize()}s {label}, as text"):
+        st.code("\n".join(str(p) for p in shown), language=None, wrap_lines=True)
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    if len(problems) > len(shown):
+        left.caption(
+            f"The first {len(shown):,} of {len(problems):,} {what}s are listed; the download "
+            "has them all."
+        )
+    right.download_button(
+        f"Download all {len(problems):,} {what}{'s' if len(problems) != 1 else ''} (CSV)",
+        data=problems_csv_text(problems).encode("utf-8-sig"),
+        file_name=f"{save_stem(problems[0].file)}-{what}s.csv", mime="text/csv",
+        key=f"user_{what}_csv_{key}", icon=":material/download:", width="stretch",
+    )
 
 
 def _flash(level: str, text: str, map_link: bool = False) -> None:
@@ -109,8 +134,8 @@ def _flash(level: str, text: str, map_link: bool = False) -> None:
 # ----------------------------------------------------------------- callbacks
 
 
-def _add(preview: ImportPreview, digest: str) -> None:
-    dataset = add_to_session(preview, digest)
+def _add(preview: ImportPreview, digest: str, reserved: frozenset[str]) -> None:
+    dataset = add_to_session(preview, digest, reserved)
     ss[UPLOAD_COUNTER_KEY] = ss.get(UPLOAD_COUNTER_KEY, 0) + 1
     _flash(
         "success",
@@ -175,7 +200,8 @@ def _match_columns(first: ImportPreview, digest: str) -> tuple[ColumnMapping | N
     options = [IGNORE, *IMPORT_FIELDS]
     grid = st.columns(MAPPING_COLUMNS)
     choices: dict[str, str] = {}
-    for i, header in enumerate(first.headers):
+    # The reader refuses wider files; the cap holds here too, whatever the preview says.
+    for i, header in enumerate(first.headers[:MAX_COLUMNS]):
         default = suggested.get(header, IGNORE)
         short = header if len(header) <= MAX_LABEL_CHARS else header[:MAX_LABEL_CHARS] + "…"
         label = _md(short) if header.strip() else f"(column {i + 1}, no header)"
@@ -186,12 +212,21 @@ def _match_columns(first: ImportPreview, digest: str) -> tuple[ColumnMapping | N
     return mapping_from_choices(choices)
 
 
-def _preview(preview: ImportPreview, digest: str) -> None:
+def _preview(preview: ImportPreview, digest: str, reserved: frozenset[str]) -> None:
     """Step 4: what importing would give, every problem, and the button to add it."""
     _step("Check the preview")
     name = _md(preview.filename)
     if preview.errors:
-        st.error(f"**{name} was not imported**; nothing was added.\n\n{_bullets(preview.errors)}")
+        if len(preview.errors) <= FEW_ERRORS:
+            st.error(
+                f"**{name} was not imported**; nothing was added.\n\n{_bullets(preview.errors)}"
+            )
+        else:
+            st.error(
+                f"**{name} was not imported**; nothing was added. {len(preview.errors):,} "
+                "problems, each naming the line, the record and the field:"
+            )
+            _problems(preview.errors, "problem", digest[:16])
         return
     m = st.columns(4)
     m[0].metric("Rows read", f"{preview.rows_read:,}")
@@ -208,12 +243,12 @@ def _preview(preview: ImportPreview, digest: str) -> None:
             "what is wrong and what was expected. Fix them in the file (or change the column "
             "matching) and upload it again; the accepted rows can be added without them."
         )
-        _problems(preview.problems, "problem")
+        _problems(preview.problems, "problem", digest[:16])
     if preview.warnings:
         st.warning(
             f"**{len(preview.warnings):,} warning(s).** These rows are kept; check them."
         )
-        _problems(preview.warnings, "warning")
+        _problems(preview.warnings, "warning", digest[:16])
     if not preview.records:
         st.info("No row was accepted, so there is nothing to add.")
         return
@@ -229,7 +264,7 @@ def _preview(preview: ImportPreview, digest: str) -> None:
         return
     st.button(
         f"Add {len(preview.records):,} record(s) to the map for this session",
-        type="primary", on_click=_add, args=(preview, digest), key="user_add",
+        type="primary", on_click=_add, args=(preview, digest, reserved), key="user_add",
     )
 
 
@@ -253,9 +288,14 @@ def _import(uploaded: UploadedFile, cap_mb: int) -> None:
             if mapping != first.mapping:
                 preview = cache.import_preview(data, name, mapping, kind, crs, max_bytes)
     except Exception as exc:  # the importer reports file problems; this is a last resort
-        st.error(f"**{_md(name)}** could not be read: {_md(exc)}. Nothing was added.")
+        st.error(
+            f"**{_md(name)}** could not be read: {_md(quote_input(str(exc), 300))}. "
+            "Nothing was added."
+        )
         return
-    _preview(preview, digest)
+    # The map's own ids: a user's record that takes one is renamed, and the preview says so.
+    reserved = frozenset(cache.atlas_frame()["id"])
+    _preview(avoid_reserved_ids(preview, reserved), digest, reserved)
 
 
 def _session_list() -> None:
@@ -292,6 +332,7 @@ def _session_list() -> None:
 
 # ----------------------------------------------------------------- layout
 
+cache.start_file_reader()
 cap = upload_cap_mb()
 st.markdown("## Your data")
 st.caption(
@@ -321,12 +362,13 @@ st.caption(
 )
 with st.expander("What files work, and what a row needs"):
     st.markdown(
-        f"- **Size**: up to {cap} MB and 50,000 rows per file.\n"
+        f"- **Size**: up to {cap} MB, 50,000 rows and {MAX_COLUMNS} columns per file.\n"
         "- **CSV** (UTF-8): columns for latitude and longitude (`lat`, `latitude`, `y`, "
         "`纬度`, `lon`, `lng`, `x`, `经度` … are recognised), in WGS 84 or the coordinate "
         "system you choose.\n"
         "- **GeoJSON**: a FeatureCollection of Point features (WGS 84).\n"
-        "- **GeoPackage** (`.gpkg`): the first layer with geometry, in its own CRS.\n"
+        "- **GeoPackage** (`.gpkg`): the first layer with points (the preview says which), "
+        "in its own CRS; plain tables only, not SQL views.\n"
         "- **Shapefile**: the `.shp`, `.shx`, `.dbf` and `.prj` zipped together.\n"
         "- **A file saved here before** (`.yaml`, the datasets' format): its records come "
         "back as they were saved, checked like the curated data.\n"

@@ -84,12 +84,18 @@ def test_hostile_file(name, sandbox):
             assert spec["field"] in {p.field for p in matching}, [str(p) for p in matching]
         if "record" in spec:
             assert spec["record"] in {p.record for p in matching}, [str(p) for p in matching]
+        if "line" in spec:
+            assert spec["line"] in {p.line for p in matching}, [str(p) for p in matching]
         assert all(p.file == name for p in issues)
         assert not preview.ok
     else:
         assert not issues, [str(p) for p in issues]
     if "warning" in spec:
         assert any(spec["warning"] in w.message for w in preview.warnings)
+    # Messages name the user's file and are bounded, whatever the file holds.
+    for problem in issues + preview.warnings:
+        assert "cmf-import-" not in str(problem), str(problem)
+        assert len(problem.message) < 2_000, problem.message[:200]
     assert len(preview.records) == spec.get("accepted", 0)
     for field, value in spec.get("text", {}).items():
         assert getattr(preview.records[0], field) == value

@@ -19,7 +19,7 @@ import yaml
 from pyproj import Transformer
 from shapely.geometry import Point, Polygon
 
-from geodata import importer
+from geodata import safe_write
 from geodata.cli import main
 from geodata.importer import (
     ColumnMapping,
@@ -395,16 +395,16 @@ def test_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
         fh.write(text[:10])
         raise OSError("disk full")
 
-    monkeypatch.setattr(importer, "_write_text", broken)
+    monkeypatch.setattr(safe_write, "_write_text", broken)
     with pytest.raises(OSError, match="disk full"):
-        save_user_records(_records(), out)
+        save_user_records(_records(), out, overwrite=True)
     assert out.read_text() == "old contents\n"
     assert [p.name for p in tmp_path.iterdir()] == ["mine.yaml"]
 
 
 _SLOW_WRITER = """
 import sys, time
-from geodata import importer
+from geodata import importer, safe_write
 
 def slow(fh, text):
     for start in range(0, len(text), 4096):
@@ -414,10 +414,10 @@ def slow(fh, text):
             print("writing", flush=True)
         time.sleep(0.02)
 
-importer._write_text = slow
+safe_write._write_text = slow
 base = importer.preview_import(b"name,lat,lon,year\\nLab,39,117,2018\\n", "w.csv").records[0]
 records = [base.model_copy(update={"id": f"user-lab-{i}"}) for i in range(1000)]
-importer.save_user_records(records, sys.argv[1])
+importer.save_user_records(records, sys.argv[1], overwrite=True)
 print("finished", flush=True)
 """
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import sqlite3
 import struct
 import sys
 import tempfile
+import unicodedata
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -59,6 +61,10 @@ def feature(geometry: object, **props: object) -> dict:
 
 
 POINT = {"type": "Point", "coordinates": [117.2, 39.1]}
+#: An engineering (local) CRS: no relation to the Earth, so no way to WGS 84.
+LOCAL_CS = (
+    'LOCAL_CS["Site grid",LOCAL_DATUM["Site",0],UNIT["metre",1],AXIS["X",EAST],AXIS["Y",NORTH]]'
+)
 POLYGON = {"type": "Polygon", "coordinates": [[[116, 39], [117, 39], [117, 40], [116, 39]]]}
 
 
@@ -266,10 +272,255 @@ FILES: dict[str, Callable[[], bytes]] = {
     "layer.shp": lambda: b"\x00\x00\x27\x0a" + b"\x00" * 96,
 }
 
+# --- YAML and records (issue10-data)
+
+#: One valid record in the datasets' YAML format, as Save to disk writes it.
+YAML_RECORD = """\
+- id: user-test-lab
+  kind: cluster
+  category: industrial_cluster
+  name_en: Test Lab
+  name_zh: 测试实验室
+  province: Tianjin
+  lat: 39.1
+  lon: 117.2
+  location_precision: site
+  year: 2018
+  domains: [general]
+  description: A record made for the hostile-input corpus only.
+  sources: [{publisher: Test, title: Test}]
+"""
+FUND_RECORD = YAML_RECORD.replace("user-test-lab", "user-test-fund").replace(
+    "kind: cluster\n  category: industrial_cluster", "kind: fund\n  category: industry_fund")
+
+
+def yaml_record(**changes: str) -> bytes:
+    """:data:`YAML_RECORD` with ``field: value`` lines replaced (or added) as written."""
+    text = YAML_RECORD
+    for field, value in changes.items():
+        line = next(
+            (ln for ln in text.splitlines() if ln.lstrip("- ").startswith(f"{field}:")), None
+        )
+        new = f"{line[: len(line) - len(line.lstrip('- '))]}{field}: {value}" if line else (
+            f"  {field}: {value}")
+        text = text.replace(line, new) if line else text + new + "\n"
+    return text.encode()
+
+
+def billion_laughs(levels: int = 9, *, in_field: bool = False) -> bytes:
+    """Anchors that each repeat the one before ten times: 10**levels items from ~500 bytes."""
+    lines = ['a0: &a0 ["lol"]']
+    for i in range(1, levels + 1):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    if in_field:  # the expansion sits in one field of an otherwise valid record
+        return yaml_record(notes="{" + ", ".join(lines) + "}")
+    return ("- " + "\n  ".join(lines) + "\n").encode()
+
+
+def aliased_records(n: int = 3) -> bytes:
+    """A record, then ``n`` aliases of it, each on its own line."""
+    first = YAML_RECORD.replace("- id:", "- &r\n  id:", 1)
+    return (first + "- *r\n" * n).encode()
+
+
+def many_bad_records(n: int = 3000) -> bytes:
+    return "".join(f"- {{id: bad-{i}}}\n" for i in range(n)).encode()
+
+
+FILES.update({
+    "billion_laughs.yaml": billion_laughs,
+    "billion_laughs_in_notes.yaml": lambda: billion_laughs(in_field=True),
+    "aliased_records.yaml": aliased_records,
+    "yaml_duplicate_key.yaml": lambda: yaml_record(province="Tianjin") + b"  lat: 22.5\n",
+    "yaml_sexagesimal_year.yaml": lambda: yaml_record(year="33:37"),
+    "yaml_hex_year.yaml": lambda: yaml_record(year="0x7E1"),
+    "yaml_octal_year.yaml": lambda: yaml_record(year="03741"),
+    "yaml_python_tag.yaml": lambda: yaml_record(notes="!!python/object/apply:os.system [ls]"),
+    "yaml_huge_integer.yaml": lambda: yaml_record(year="9" * 5000),
+    "yaml_nan_fund_size.yaml": lambda: FUND_RECORD.encode() + b"  fund_size_rmb_bn: .nan\n",
+    "yaml_huge_fund_size.yaml": lambda: FUND_RECORD.encode() + b"  fund_size_rmb_bn: 1.7e308\n",
+    "yaml_name_object.yaml": lambda: yaml_record(name_en="{en: Test Lab}"),
+    "yaml_duplicate_ids.yaml": lambda: (YAML_RECORD + YAML_RECORD).encode(),
+    "yaml_curated_id.yaml": lambda: yaml_record(id="cluster-test-lab"),
+    "yaml_many_bad_records.yaml": many_bad_records,
+    "yaml_rows_over_cap.yaml": lambda: (YAML_RECORD * 4).encode(),
+    "csv_huge_fund_size.csv": lambda: csv_text("A,39.1,117.2,2018,fund,9.99e23",
+                                               header=f"{HEADER},kind,fund_size_rmb_bn"),
+    "geojson_duplicate_key.geojson": lambda: feature_collection(feature(POINT)).replace(
+        b'"year": 2018', b'"year": 2018, "year": 1999'),
+    "geojson_name_object.geojson": lambda: feature_collection(feature(POINT, name={"en": "A"})),
+    "geojson_nan_fund_size.geojson": lambda: feature_collection(
+        feature(POINT, kind="fund", fund_size_rmb_bn=float("nan"))),
+    "geojson_engineering_crs.geojson": lambda: feature_collection(feature(POINT), crs={
+        "type": "name", "properties": {"name": LOCAL_CS}}),
+    "local_cs.csv": lambda: csv_text("A,39.1,117.2,2018"),
+})
+# ============================================================================
+# --- files, columns, pixels, time (issue10-files): each class of issue 10's
+# points 2, 3 and 12 that concerns reading a file.
+# ============================================================================
+
+_WGS84_WKT = (
+    'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],'
+    'PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433],AUTHORITY["EPSG","4326"]]'
+)
+_GPKG_SCHEMA = f"""
+PRAGMA page_size = 1024;
+PRAGMA application_id = 1196444487;
+PRAGMA user_version = 10300;
+CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY,
+  organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
+  definition TEXT NOT NULL, description TEXT);
+INSERT INTO gpkg_spatial_ref_sys VALUES
+  ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', NULL),
+  ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', NULL),
+  ('WGS 84', 4326, 'EPSG', 4326, '{_WGS84_WKT}', NULL);
+CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
+  identifier TEXT UNIQUE, description TEXT DEFAULT '',
+  last_change DATETIME NOT NULL DEFAULT '2020-01-01T00:00:00.000Z',
+  min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER);
+CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL,
+  geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL,
+  m TINYINT NOT NULL, CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name));
+"""
+TEST_LAB = ("Test Lab", 2018, 117.2, 39.1)
+
+
+def gpkg_point(lon: float, lat: float) -> bytes:
+    """A GeoPackage geometry blob: header (no envelope, SRS 4326) and a WKB point."""
+    return b"GP\x00\x01" + struct.pack("<i", 4326) + struct.pack("<BIdd", 1, 1, lon, lat)
+
+
+def register(layer: str, geometry: str = "POINT") -> list[str]:
+    return [
+        f"INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+        f"VALUES ('{layer}', 'features', '{layer}', 4326)",
+        f"INSERT INTO gpkg_geometry_columns VALUES ('{layer}', 'geom', '{geometry}', 4326, 0, 0)",
+    ]
+
+
+def geopackage(
+    layers: tuple[tuple[str, list[tuple[str, int, float, float]]], ...] = (("sites", [TEST_LAB]),),
+    statements: tuple[str, ...] = (),
+) -> bytes:
+    """A small GeoPackage written with sqlite3 alone, byte for byte the same on every run.
+
+    Each layer is a registered table of points with ``name`` and ``year``;
+    ``statements`` then add views, computed columns or other tables.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "layer.gpkg"
+        con = sqlite3.connect(path)
+        con.executescript(_GPKG_SCHEMA)
+        for name, rows in layers:
+            con.execute(f'CREATE TABLE "{name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT, '
+                        "geom POINT, name TEXT, year INTEGER)")
+            for statement in register(name):
+                con.execute(statement)
+            con.executemany(f'INSERT INTO "{name}" (geom, name, year) VALUES (?, ?, ?)',
+                            [(gpkg_point(lon, lat), n, y) for n, y, lon, lat in rows])
+        for statement in statements:
+            con.execute(statement)
+        con.commit()
+        con.execute("VACUUM")
+        con.close()
+        return path.read_bytes()
+
+
+def view_geopackage(select: str, *extra: str) -> bytes:
+    """A GeoPackage whose only point layer, ``sites_view``, is a view running ``select``."""
+    return geopackage(statements=(
+        *extra,
+        f"CREATE VIEW sites_view AS {select}",
+        "DELETE FROM gpkg_contents", "DELETE FROM gpkg_geometry_columns",
+        *register("sites_view"),
+    ))
+
+
+def numbers_table(n: int) -> tuple[str, ...]:
+    return (
+        "CREATE TABLE t (n INTEGER)",
+        f"WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {n}) "
+        "INSERT INTO t SELECT i FROM c",
+    )
+
+
+def computed_column_geopackage() -> bytes:
+    return geopackage(layers=(), statements=(
+        "CREATE TABLE sites (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom POINT, name TEXT, "
+        "year INTEGER, slow TEXT AS (length(hex(zeroblob(100000000)))))",
+        *register("sites"),
+        f"INSERT INTO sites (geom, name, year) VALUES (x'{gpkg_point(117.2, 39.1).hex()}', "
+        "'Test Lab', 2018)",
+    ))
+
+
+def shapefile_zip_named(stem_shp: str, stem_rest: str) -> bytes:
+    """A shapefile zip whose .shp is named in one Unicode form and the rest in another."""
+    parts = shapefile_parts("point")
+    return zip_of([(f"{stem_shp if ext == '.shp' else stem_rest}{ext}", data)
+                   for ext, data in sorted(parts.items())])
+
+
+FILES_FILES_COLUMNS_TIME: dict[str, Callable[[], bytes]] = {
+    # point 2: a GeoPackage whose layer runs an endless query
+    "gpkg_view_recursive.gpkg": lambda: view_geopackage(
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+        "SELECT n AS fid, geom, name, year FROM r, sites"),
+    "gpkg_view_cross_join.gpkg": lambda: view_geopackage(
+        "SELECT a.n * 1000000000 + b.n * 1000000 + c.n * 1000 + d.n AS fid, geom, name, year "
+        "FROM sites, t a, t b, t c, t d", *numbers_table(1000)),
+    "gpkg_view_slow_function.gpkg": lambda: view_geopackage(
+        "SELECT t.n AS fid, geom, name, year, length(hex(zeroblob(100000000))) AS slow "
+        "FROM sites, t", *numbers_table(1000)),
+    "gpkg_computed_column.gpkg": computed_column_geopackage,
+    # point 12: the first layer is empty, the second holds the points
+    "gpkg_first_layer_empty.gpkg": lambda: geopackage(
+        layers=(("a_template", []), ("b_sites", [TEST_LAB]))),
+    # point 3: too many columns; duplicates found in linear time
+    "too_many_columns.csv": lambda: csv_text(
+        "A,39.1,117.2,2018" + ",x" * 10_000,
+        header=HEADER + "".join(f",c{i}" for i in range(10_000))),
+    "too_many_columns_wide.csv": lambda: csv_text(
+        "A,39.1,117.2,2018", header=HEADER + ",c" * 100_000),
+    "too_many_properties.geojson": lambda: feature_collection(
+        *(feature(POINT, **{f"p{i}": 1}) for i in range(300))),
+    # point 12: wording
+    "excel_sep_line.csv": lambda: b"sep=;\nname;lat;lon;year\nTest Lab;39.1;117.2;2018\n",
+    "geojson_named.csv": lambda: feature_collection(feature(POINT)),
+    "cell_over_128kb.csv": lambda: one_row("notes", "x" * 140_000),
+    "unclosed_quote_big.csv": lambda: csv_text('A,39.1,117.2,2018,"' + "x" * 140_000,
+                                               header=f"{HEADER},notes"),
+    "vertical_crs.csv": lambda: csv_text("A,39.1,117.2,2018"),
+    "geocentric_crs.csv": lambda: csv_text("A,4000000,-2000000,2018"),
+    "legacy_crs_long_name.geojson": lambda: feature_collection(
+        feature(POINT), crs={"type": "name", "properties": {"name": "EPSG:" + "x" * 200_000}}),
+    "legacy_crs_vertical.geojson": lambda: feature_collection(
+        feature(POINT), crs={"type": "name", "properties": {"name": "EPSG:5703"}}),
+    "zip_nfd_names.zip": lambda: shapefile_zip_named(
+        unicodedata.normalize("NFC", "café"), unicodedata.normalize("NFD", "café")),
+    "province_long_forms.csv": lambda: csv_text(
+        *(f"Lab {i},39.1,117.2,2018,{p}" for i, p in enumerate(PROVINCE_LONG_FORMS, 1)),
+        header=f"{HEADER},province"),
+}
+
+#: Province names as officials write them: each must be accepted (issue 10, point 12).
+PROVINCE_LONG_FORMS = (
+    "Guangxi Zhuang Autonomous Region", "Inner Mongolia Autonomous Region",
+    "Xinjiang Uygur Autonomous Region", "Ningxia Hui Autonomous Region",
+    "Tibet Autonomous Region", "Sichuan Province", "Beijing Municipality",
+    "Hong Kong SAR", "Macao SAR", "Hong Kong Special Administrative Region",
+    "广西壮族自治区", "内蒙古自治区", "新疆维吾尔自治区", "宁夏回族自治区", "西藏自治区",
+    "北京市", "四川省", "香港特别行政区", "澳门特别行政区",
+)
+FILES.update(FILES_FILES_COLUMNS_TIME)
+
+
 #: Files holding a GDAL-written shapefile, whose .dbf header records the day it was written.
 GDAL_MADE = frozenset({
     "zip_truncated.zip", "zip_nested_zip.zip", "zip_two_shapefiles.zip", "zip_missing_dbf.zip",
     "zip_missing_prj.zip", "zip_polygons.zip",
+    "zip_nfd_names.zip",
 })
 
 
