@@ -1,5 +1,4 @@
-"""Command line: ``python -m geodata validate``, ``list``, ``links``, ``import``, ``screen``
-and ``figure``.
+"""Command line: ``python -m geodata`` validate, list, links, import, screen, figure and db.
 
 ``list`` takes the same filters as the dashboard sidebar and prints the
 matching records, so a result in the UI can be reproduced in a script.
@@ -14,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from geodata.bounded import preview_import_bounded
+from geodata.db.cli import add_db_parser, run_db
 from geodata.export import to_csv_text, to_geojson_text
 from geodata.filters import FundSizeRange, RecordFilter, filter_records
 from geodata.importer import ImportPreview, save_user_records
@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="dataset file(s); default: datasets/*.yaml")
     _add_import_parser(sub)
     _add_screen_parser(sub)
+    add_db_parser(sub)
     fg = sub.add_parser("figure", help="draw the filtered records as a PNG, SVG or PDF figure")
     _add_filter_options(fg)
     fg.add_argument("--out", type=Path, required=True, help="output file: .png, .svg or .pdf")
@@ -491,6 +492,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "import":
             return _cmd_import(args)
+        if args.command == "db":
+            return run_db(args)
         if args.command == "validate":
             return _cmd_validate(args)
         if args.command == "figure":
