@@ -9,8 +9,8 @@ aliases, no duplicate keys, YAML 1.2 decimal numbers, bounded output).
 
 Example
 -------
->>> from geodata.load import load_records, DATASET_DIR
->>> records = load_records(sorted(DATASET_DIR.glob("*.yaml")))
+>>> from geodata.load import load_records, default_dataset_paths
+>>> records = load_records(default_dataset_paths())
 >>> len(records) > 0
 True
 """
