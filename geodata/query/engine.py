@@ -1,0 +1,189 @@
+"""A DuckDB connection over a compiled store: the selection as ids, counts, pages or frames.
+
+Opening a store loads a slim index of the columns the filters and the map
+read (id, kind, year, fund size, domains, province, lon/lat and the folded
+names) into DuckDB's memory; descriptions, sources and the rest stay in the
+Parquet file and are read for the rows asked for. A filter is one SQL query
+on the index (see :mod:`geodata.query.sql`).
+
+One :class:`AtlasStore` may be shared by every session of a server: each
+query runs on its own cursor, and nothing is ever written to the database
+after it is opened.
+
+Example
+-------
+>>> from geodata.filters import RecordFilter
+>>> from geodata.load import default_dataset_paths
+>>> from geodata.store.cache import compiled_store
+>>> import tempfile, pathlib
+>>> store = open_store(compiled_store(default_dataset_paths(), pathlib.Path(tempfile.mkdtemp())))
+>>> store.count(RecordFilter(kinds=frozenset({"zone"}))) > 0
+True
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geodata.filters import RecordFilter
+from geodata.query.sql import filter_condition
+from geodata.schema import RECORD_COLUMNS
+from geodata.store.geoparquet import ROW_COLUMN, STORE_COLUMNS, store_metadata
+
+#: The columns kept in memory: what filters, aggregates and map symbols read.
+INDEX_COLUMNS: tuple[str, ...] = (
+    ROW_COLUMN, "id", "kind", "year", "fund_size_rmb_bn", "domains", "province",
+    "lon", "lat", "_fold_en", "_fold_zh",
+)
+
+
+class StoreError(ValueError):
+    """The file is not a store this version can query; says what to do."""
+
+
+def _quote_path(path: Path) -> str:
+    # DuckDB cannot bind a parameter in CREATE VIEW; the path is ours (a cache
+    # file or a path the operator gave), and quoting doubles any quote in it.
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+class AtlasStore:
+    """Queries over one compiled GeoParquet store (see :func:`open_store`)."""
+
+    def __init__(self, path: Path, connection: duckdb.DuckDBPyConnection, codecs: dict):
+        self.path = path
+        self._con = connection
+        self._codecs = codecs
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> duckdb.DuckDBPyConnection:
+        cursor = self._con.cursor()
+        return cursor.execute(sql, list(params))
+
+    def __len__(self) -> int:
+        return int(self._query("SELECT count(*) FROM idx").fetchone()[0])
+
+    def count(self, flt: RecordFilter) -> int:
+        """How many records ``flt`` keeps."""
+        where, params = filter_condition(flt)
+        return int(self._query(f"SELECT count(*) FROM idx WHERE {where}", params).fetchone()[0])
+
+    def filter_ids(self, flt: RecordFilter) -> list[str]:
+        """Ids of the records ``flt`` keeps, in source order."""
+        where, params = filter_condition(flt)
+        rows = self._query(
+            f"SELECT id FROM idx WHERE {where} ORDER BY {ROW_COLUMN}", params
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def filter_rows(self, flt: RecordFilter) -> np.ndarray:
+        """Positions (``_row``) of the records ``flt`` keeps, as int64, in source order.
+
+        The cheapest form of a selection: a mask or a row set for a map layer
+        that already holds every point.
+        """
+        where, params = filter_condition(flt)
+        table = self._query(
+            f"SELECT {ROW_COLUMN} FROM idx WHERE {where} ORDER BY {ROW_COLUMN}", params
+        ).fetchnumpy()
+        return np.asarray(table[ROW_COLUMN], dtype="int64")
+
+    def filter_frame(
+        self, flt: RecordFilter, *, limit: int | None = None, offset: int = 0
+    ) -> gpd.GeoDataFrame:
+        """The records ``flt`` keeps as a records frame, in source order.
+
+        ``limit`` / ``offset`` page through a large selection (the records
+        table) instead of reading it whole. The frame equals the rows of
+        :func:`geodata.filters.filter_records` on the full frame (index
+        aside: it is numbered from 0).
+        """
+        where, params = filter_condition(flt)
+        page = ""
+        if limit is not None:
+            if limit < 0 or offset < 0:
+                raise ValueError(f"limit and offset should be >= 0, got {limit}, {offset}")
+            page = " LIMIT ? OFFSET ?"
+            params = [*params, int(limit), int(offset)]
+        columns = ", ".join(f'r."{c}"' for c in RECORD_COLUMNS)
+        sql = (
+            f"SELECT {columns} FROM records r "
+            f"SEMI JOIN (SELECT {ROW_COLUMN} FROM idx WHERE {where}) s USING ({ROW_COLUMN}) "
+            f"ORDER BY r.{ROW_COLUMN}{page}"
+        )
+        return self._frame(self._query(sql, params).df())
+
+    def _frame(self, df: pd.DataFrame) -> gpd.GeoDataFrame:
+        for column, codec in self._codecs.items():
+            if column not in df.columns:
+                continue
+            if codec == "tuple":
+                df[column] = df[column].map(lambda v: None if v is None else tuple(v))
+            else:
+                import json
+
+                df[column] = df[column].map(lambda v: None if v is None else json.loads(v))
+        df["year"] = df["year"].astype("int64")
+        for column in ("fund_size_rmb_bn", "lat", "lon"):
+            df[column] = df[column].astype("float64")
+        geometry = gpd.points_from_xy(df["lon"], df["lat"], crs="EPSG:4326")
+        return gpd.GeoDataFrame(df, geometry=geometry, crs="EPSG:4326")
+
+    def sql(self, query: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """Run a read-only query of the ``idx`` (index) or ``records`` (full) view.
+
+        For aggregates and tools built on the store; user values go in
+        ``params``, never into ``query``.
+        """
+        return self._query(query, params).df()
+
+    def close(self) -> None:
+        """Release the connection (a closed store raises on every query)."""
+        self._con.close()
+
+
+def open_store(path: str | os.PathLike[str], *, threads: int | None = None) -> AtlasStore:
+    """Open a compiled store (as from :func:`geodata.store.cache.compiled_store`).
+
+    Parameters
+    ----------
+    path
+        A GeoParquet file written by :func:`geodata.store.geoparquet.write_store`.
+    threads
+        DuckDB worker threads; default DuckDB's (one per core).
+
+    Raises
+    ------
+    StoreError
+        If the file is missing or was not written by the store (a foreign
+        GeoParquet must be converted first: ``python -m geodata convert``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StoreError(f"{path}: no such store file")
+    try:
+        meta = store_metadata(path)
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{path}: not a readable Parquet file ({exc})") from None
+    if meta is None:
+        raise StoreError(
+            f"{path}: not a CMF Atlas store (no store metadata); convert it first: "
+            f"python -m geodata convert {path} OUT.parquet"
+        )
+    config = {"threads": threads} if threads else {}
+    con = duckdb.connect(":memory:", config=config)
+    source = _quote_path(path.resolve())
+    con.execute(f"CREATE VIEW records AS SELECT * FROM read_parquet({source})")
+    index = ", ".join(f'"{c}"' for c in INDEX_COLUMNS)
+    con.execute(f"CREATE TABLE idx AS SELECT {index} FROM records")
+    return AtlasStore(path, con, meta.get("codecs", {}))
+
+
+__all__ = ["INDEX_COLUMNS", "STORE_COLUMNS", "AtlasStore", "StoreError", "open_store"]
