@@ -1,4 +1,4 @@
-"""Command line: ``python -m geodata validate``, ``list``, ``import`` and ``figure``.
+"""Command line: ``python -m geodata validate``, ``list``, ``import``, ``figure``, ``convert``.
 
 ``list`` takes the same filters as the dashboard sidebar and prints the
 matching records, so a result in the UI can be reproduced in a script.
@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     fg.add_argument(
         "--data-as-of", help="date for 'Data as of', YYYY-MM-DD; default: newest dataset file"
     )
+    cv = sub.add_parser(
+        "convert", help="validate a dataset, table or data folder and write a GeoParquet store"
+    )
+    cv.add_argument("input", type=Path, help="YAML, GeoParquet, CSV, GeoJSON, GeoPackage, "
+                    "zipped Shapefile, or a folder of YAML/GeoParquet/CSV files")
+    cv.add_argument("output", type=Path, help="the GeoParquet file to write (.parquet)")
     return parser
 
 
@@ -92,6 +98,15 @@ def _cmd_list(args: argparse.Namespace) -> int:
     selected = filter_records(frame, flt)
     text = to_geojson_text(selected) if args.format == "geojson" else to_csv_text(selected)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from geodata.store.convert import convert
+
+    n = convert(args.input, args.output)
+    size = args.output.stat().st_size
+    print(f"wrote {args.output} ({n:,} records, {size:,} bytes)")
     return 0
 
 
@@ -218,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_validate(args)
         if args.command == "figure":
             return _cmd_figure(args)
+        if args.command == "convert":
+            return _cmd_convert(args)
         return _cmd_list(args)
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -12,10 +12,11 @@ from __future__ import annotations
 #: name a value so the user can find it; more than this only slows the page.
 QUOTE_MAX_CHARS = 80
 
-#: Largest CSV file in a data folder (``CMF_ATLAS_DATA``) compiled to the store
-#: (bytes). The folder is the operator's own, not an upload, so the cap is far
-#: above the 20 MB upload cap; it only stops a mistaken multi-gigabyte dump.
-FOLDER_CSV_MAX_BYTES = 2 * 1024**3
+#: Largest table (CSV, GeoJSON ...) compiled to the store from a data folder
+#: (``CMF_ATLAS_DATA``) or by ``python -m geodata convert`` (bytes). The file is
+#: the operator's own, not an upload, so the cap is far above the 20 MB upload
+#: cap; it only stops a mistaken multi-gigabyte dump.
+SOURCE_TABLE_MAX_BYTES = 2 * 1024**3
 
-#: Most rows in one CSV file of a data folder (the store's benchmark scale).
-FOLDER_CSV_MAX_ROWS = 2_000_000
+#: Most rows in one such table (twice the store's largest benchmark size).
+SOURCE_TABLE_MAX_ROWS = 2_000_000

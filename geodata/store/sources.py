@@ -9,6 +9,9 @@ A data folder (``datasets/`` or the one ``CMF_ATLAS_DATA`` names) may hold
 - ``*.csv``: a table read by the importer (:func:`geodata.importer.preview_import`),
   with its column guessing and checks; any rejected row refuses the file.
 
+``python -m geodata convert`` also reads the importer's other formats
+(GeoJSON, GeoPackage, zipped Shapefile) the same way as CSV.
+
 Every problem in every file is collected before failing, and ids must be
 unique across all the files, as for the curated YAML.
 
@@ -31,7 +34,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from geodata.frame import records_to_frame
-from geodata.limits import FOLDER_CSV_MAX_BYTES, FOLDER_CSV_MAX_ROWS
+from geodata.limits import SOURCE_TABLE_MAX_BYTES, SOURCE_TABLE_MAX_ROWS
 from geodata.load import DatasetError, Problem, load_records
 from geodata.schema import ALLOW_OUTSIDE_CHINA, RECORD_COLUMNS, Record
 from geodata.store.geoparquet import read_store_frame
@@ -39,15 +42,24 @@ from geodata.store.geoparquet import read_store_frame
 YAML_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
 PARQUET_SUFFIXES: tuple[str, ...] = (".parquet", ".geoparquet")
 CSV_SUFFIXES: tuple[str, ...] = (".csv",)
-SOURCE_SUFFIXES: tuple[str, ...] = (*YAML_SUFFIXES, *PARQUET_SUFFIXES, *CSV_SUFFIXES)
+#: What a data folder may hold; other files in it are ignored.
+FOLDER_SUFFIXES: tuple[str, ...] = (*YAML_SUFFIXES, *PARQUET_SUFFIXES, *CSV_SUFFIXES)
+#: Tables the importer reads (column guessing, CRS, checks), as for an upload.
+IMPORT_SUFFIXES: tuple[str, ...] = (*CSV_SUFFIXES, ".tsv", ".txt", ".geojson", ".json",
+                                    ".gpkg", ".zip")
+#: Every file :func:`load_source_records` reads.
+SOURCE_SUFFIXES: tuple[str, ...] = (*YAML_SUFFIXES, *PARQUET_SUFFIXES, *IMPORT_SUFFIXES)
 
 
 def source_paths(directory: str | Path) -> list[Path]:
-    """The source files directly in ``directory``, sorted by name (hidden files skipped)."""
+    """The data files directly in ``directory`` (:data:`FOLDER_SUFFIXES`), sorted by name.
+
+    Hidden files (a leading ``.``) are skipped.
+    """
     directory = Path(directory)
     return sorted(
         p for p in directory.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SOURCE_SUFFIXES
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in FOLDER_SUFFIXES
     )
 
 
@@ -138,12 +150,12 @@ def _read_parquet(path: Path) -> list[Record]:
     return records_from_frame(frame, str(path))
 
 
-def _read_csv(path: Path) -> list[Record]:
+def _read_table(path: Path) -> list[Record]:
     # Imported here: the importer pulls in the readers (pyogrio, zip handling),
     # which a folder of YAML alone never needs.
     from geodata.importer import preview_import
 
-    preview = preview_import(path, max_bytes=FOLDER_CSV_MAX_BYTES, max_rows=FOLDER_CSV_MAX_ROWS)
+    preview = preview_import(path, max_bytes=SOURCE_TABLE_MAX_BYTES, max_rows=SOURCE_TABLE_MAX_ROWS)
     problems = [*preview.errors, *preview.problems]
     if problems:
         raise DatasetError([
@@ -154,7 +166,7 @@ def _read_csv(path: Path) -> list[Record]:
 
 
 def load_source_records(paths: Sequence[Path | str]) -> list[Record]:
-    """Every record in ``paths`` (YAML, GeoParquet, CSV), validated, ids unique across all.
+    """Every record in ``paths`` (:data:`SOURCE_SUFFIXES`), validated, ids unique across all.
 
     Raises
     ------
@@ -183,7 +195,7 @@ def load_source_records(paths: Sequence[Path | str]) -> list[Record]:
         suffix = path.suffix.lower()
         if suffix in YAML_SUFFIXES:
             continue
-        reader = _read_parquet if suffix in PARQUET_SUFFIXES else _read_csv
+        reader = _read_parquet if suffix in PARQUET_SUFFIXES else _read_table
         try:
             batches.append((str(path), reader(path)))
         except DatasetError as exc:
