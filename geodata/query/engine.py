@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,11 +39,18 @@ from geodata.query.sql import filter_condition
 from geodata.schema import RECORD_COLUMNS
 from geodata.store.geoparquet import ROW_COLUMN, STORE_COLUMNS, store_metadata
 
-#: The columns kept in memory: what filters, aggregates and map symbols read.
-INDEX_COLUMNS: tuple[str, ...] = (
-    ROW_COLUMN, "id", "kind", "year", "fund_size_rmb_bn", "domains", "province",
-    "lon", "lat", "_fold_en", "_fold_zh",
-)
+#: The columns kept in memory (what filters, aggregates and map symbols read),
+#: with their SQL types: a column that is empty in the file (an empty store)
+#: has no type of its own, and the filters need one.
+INDEX_COLUMNS: dict[str, str] = {
+    ROW_COLUMN: "BIGINT", "id": "VARCHAR", "kind": "VARCHAR", "year": "BIGINT",
+    "fund_size_rmb_bn": "DOUBLE", "domains": "VARCHAR[]", "province": "VARCHAR",
+    "lon": "DOUBLE", "lat": "DOUBLE", "_fold_en": "VARCHAR", "_fold_zh": "VARCHAR",
+}
+
+
+_FLOAT_COLUMNS = ("fund_size_rmb_bn", "lat", "lon")
+_NUMERIC_COLUMNS = ("year", *_FLOAT_COLUMNS)
 
 
 class StoreError(ValueError):
@@ -127,12 +135,17 @@ class AtlasStore:
             if codec == "tuple":
                 df[column] = df[column].map(lambda v: None if v is None else tuple(v))
             else:
-                import json
-
                 df[column] = df[column].map(lambda v: None if v is None else json.loads(v))
         df["year"] = df["year"].astype("int64")
-        for column in ("fund_size_rmb_bn", "lat", "lon"):
+        for column in _FLOAT_COLUMNS:
             df[column] = df[column].astype("float64")
+        for column in df.columns:
+            # A column empty in every record is untyped in the file, and DuckDB
+            # reads it as integers; the records frame holds None there.
+            if column not in _NUMERIC_COLUMNS and df[column].dtype != object and (
+                df[column].isna().all()
+            ):
+                df[column] = pd.Series([None] * len(df), index=df.index, dtype=object)
         geometry = gpd.points_from_xy(df["lon"], df["lat"], crs="EPSG:4326")
         return gpd.GeoDataFrame(df, geometry=geometry, crs="EPSG:4326")
 
@@ -181,7 +194,7 @@ def open_store(path: str | os.PathLike[str], *, threads: int | None = None) -> A
     con = duckdb.connect(":memory:", config=config)
     source = _quote_path(path.resolve())
     con.execute(f"CREATE VIEW records AS SELECT * FROM read_parquet({source})")
-    index = ", ".join(f'"{c}"' for c in INDEX_COLUMNS)
+    index = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in INDEX_COLUMNS.items())
     con.execute(f"CREATE TABLE idx AS SELECT {index} FROM records")
     return AtlasStore(path, con, meta.get("codecs", {}))
 
