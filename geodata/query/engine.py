@@ -33,6 +33,8 @@ import duckdb
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from geodata.filters import RecordFilter
 from geodata.query.sql import filter_condition
@@ -50,7 +52,6 @@ INDEX_COLUMNS: dict[str, str] = {
 
 
 _FLOAT_COLUMNS = ("fund_size_rmb_bn", "lat", "lon")
-_NUMERIC_COLUMNS = ("year", *_FLOAT_COLUMNS)
 
 
 class StoreError(ValueError):
@@ -66,10 +67,15 @@ def _quote_path(path: Path) -> str:
 class AtlasStore:
     """Queries over one compiled GeoParquet store (see :func:`open_store`)."""
 
-    def __init__(self, path: Path, connection: duckdb.DuckDBPyConnection, codecs: dict):
+    def __init__(
+        self, path: Path, connection: duckdb.DuckDBPyConnection, codecs: dict,
+        text_columns: frozenset[str], untyped_columns: frozenset[str],
+    ):
         self.path = path
         self._con = connection
         self._codecs = codecs
+        self._text_columns = text_columns
+        self._untyped_columns = untyped_columns
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> duckdb.DuckDBPyConnection:
         cursor = self._con.cursor()
@@ -120,12 +126,29 @@ class AtlasStore:
                 raise ValueError(f"limit and offset should be >= 0, got {limit}, {offset}")
             page = " LIMIT ? OFFSET ?"
             params = [*params, int(limit), int(offset)]
-        columns = ", ".join(f'r."{c}"' for c in RECORD_COLUMNS)
-        sql = (
-            f"SELECT {columns} FROM records r "
-            f"SEMI JOIN (SELECT {ROW_COLUMN} FROM idx WHERE {where}) s USING ({ROW_COLUMN}) "
-            f"ORDER BY r.{ROW_COLUMN}{page}"
-        )
+        rows = self._query(
+            f"SELECT {ROW_COLUMN} FROM idx WHERE {where} ORDER BY {ROW_COLUMN}{page}", params
+        ).fetchnumpy()[ROW_COLUMN]
+        return self.rows_frame(np.asarray(rows, dtype="int64"))
+
+    def rows_frame(self, rows: Sequence[int] | np.ndarray) -> gpd.GeoDataFrame:
+        """Full records at the positions ``rows`` (as from :meth:`filter_rows`), in source order.
+
+        The range of ``rows`` is pushed to the Parquet scan, so only the row
+        groups that hold them are read: a page of the records table or the
+        record under the pointer costs milliseconds, not a scan of every
+        description and source.
+        """
+        rows = np.unique(np.asarray(rows, dtype="int64"))
+        columns = ", ".join(f'"{c}"' for c in RECORD_COLUMNS)
+        if rows.size == 0:
+            sql, params = f"SELECT {columns} FROM records WHERE false", []
+        else:
+            sql = (
+                f"SELECT {columns} FROM records WHERE {ROW_COLUMN} BETWEEN ? AND ? "
+                f"AND list_contains(?::BIGINT[], {ROW_COLUMN}) ORDER BY {ROW_COLUMN}"
+            )
+            params = [int(rows[0]), int(rows[-1]), rows.tolist()]
         return self._frame(self._query(sql, params).df())
 
     def _frame(self, df: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -139,13 +162,12 @@ class AtlasStore:
         df["year"] = df["year"].astype("int64")
         for column in _FLOAT_COLUMNS:
             df[column] = df[column].astype("float64")
-        for column in df.columns:
-            # A column empty in every record is untyped in the file, and DuckDB
-            # reads it as integers; the records frame holds None there.
-            if column not in _NUMERIC_COLUMNS and df[column].dtype != object and (
-                df[column].isna().all()
-            ):
-                df[column] = pd.Series([None] * len(df), index=df.index, dtype=object)
+        # Text and empty columns get the dtypes the whole store has (as
+        # records_to_frame gives), whatever this selection happens to hold.
+        for column in self._text_columns.intersection(df.columns):
+            df[column] = df[column].astype("str")
+        for column in self._untyped_columns.intersection(df.columns):
+            df[column] = pd.Series([None] * len(df), index=df.index, dtype=object)
         geometry = gpd.points_from_xy(df["lon"], df["lat"], crs="EPSG:4326")
         return gpd.GeoDataFrame(df, geometry=geometry, crs="EPSG:4326")
 
@@ -196,7 +218,12 @@ def open_store(path: str | os.PathLike[str], *, threads: int | None = None) -> A
     con.execute(f"CREATE VIEW records AS SELECT * FROM read_parquet({source})")
     index = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in INDEX_COLUMNS.items())
     con.execute(f"CREATE TABLE idx AS SELECT {index} FROM records")
-    return AtlasStore(path, con, meta.get("codecs", {}))
+    schema = pq.read_schema(path)
+    text = frozenset(f.name for f in schema if pa.types.is_string(f.type)
+                     or pa.types.is_large_string(f.type))
+    untyped = frozenset(f.name for f in schema if pa.types.is_null(f.type))
+    return AtlasStore(path, con, meta.get("codecs", {}), text - set(meta.get("codecs", {})),
+                      untyped)
 
 
 __all__ = ["INDEX_COLUMNS", "STORE_COLUMNS", "AtlasStore", "StoreError", "open_store"]

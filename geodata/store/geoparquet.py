@@ -55,6 +55,10 @@ ROW_COLUMN = "_row"
 FOLD_COLUMNS: dict[str, str] = {"_fold_en": "name_en", "_fold_zh": "name_zh"}
 STORE_COLUMNS: tuple[str, ...] = (ROW_COLUMN, *FOLD_COLUMNS)
 
+#: Rows per Parquet row group. Smaller groups let a page of the records table
+#: (rows found in the in-memory index) read only the groups that hold it.
+ROW_GROUP_ROWS = 32 * 1024
+
 _TUPLE, _JSON = "tuple", "json"
 
 
@@ -136,7 +140,7 @@ def write_store(frame: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        out.to_parquet(tmp, index=False, compression="zstd", row_group_size=128 * 1024)
+        out.to_parquet(tmp, index=False, compression="zstd", row_group_size=ROW_GROUP_ROWS)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

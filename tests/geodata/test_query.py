@@ -234,3 +234,17 @@ def test_open_store_refuses_a_foreign_parquet(tmp_path, sample_frame):
 def test_filter_condition_refuses_other_objects():
     with pytest.raises(TypeError, match="RecordFilter"):
         filter_condition({"search": "x"})
+
+
+def test_rows_frame_reads_just_those_records_in_source_order(tricky):
+    frame, store = tricky
+    got = store.rows_frame([140, 3, 77, 3])
+    assert_geodataframe_equal(got, frame.iloc[[3, 77, 140]].reset_index(drop=True))
+
+
+def test_an_empty_selection_is_an_empty_frame_with_the_record_columns(tricky):
+    frame, store = tricky
+    got = store.filter_frame(RecordFilter(kinds=frozenset()))
+    assert got.empty
+    assert got.columns.tolist()[: len(frame.columns) - 1] == frame.columns.tolist()[:-1]
+    assert store.filter_ids(RecordFilter(search="no such name anywhere")) == []
