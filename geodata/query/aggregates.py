@@ -14,7 +14,8 @@ Example
 >>> from geodata.load import default_dataset_paths
 >>> from geodata.query.engine import open_store
 >>> from geodata.store.cache import compiled_store
->>> store = open_store(compiled_store(default_dataset_paths(), pathlib.Path(tempfile.mkdtemp())))
+>>> cache = pathlib.Path(tempfile.mkdtemp())
+>>> store = open_store(compiled_store(default_dataset_paths(), cache), index_dir=cache)
 >>> table = by_province(store, RecordFilter())
 >>> int(table["records"].sum()) == len(store)
 True

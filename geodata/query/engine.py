@@ -1,10 +1,11 @@
 """A DuckDB connection over a compiled store: the selection as ids, counts, pages or frames.
 
-Opening a store loads a slim index of the columns the filters and the map
-read (id, kind, year, fund size, domains, province, lon/lat and the folded
-names) into DuckDB's memory; descriptions, sources and the rest stay in the
-Parquet file and are read for the rows asked for. A filter is one SQL query
-on the index (see :mod:`geodata.query.sql`).
+Opening a store attaches its query index (:mod:`geodata.query.index`): the
+columns the filters and the map read (id, kind, year, fund size, domains,
+province, lon/lat and the folded names) in a DuckDB file, built once per
+store; descriptions, sources and the rest stay in the Parquet file and are
+read for the rows asked for. A filter is one SQL query on the index (see
+:mod:`geodata.query.sql`).
 
 One :class:`AtlasStore` may be shared by every session of a server: each
 query runs on its own cursor, and nothing is ever written to the database
@@ -16,7 +17,8 @@ Example
 >>> from geodata.load import default_dataset_paths
 >>> from geodata.store.cache import compiled_store
 >>> import tempfile, pathlib
->>> store = open_store(compiled_store(default_dataset_paths(), pathlib.Path(tempfile.mkdtemp())))
+>>> cache = pathlib.Path(tempfile.mkdtemp())
+>>> store = open_store(compiled_store(default_dataset_paths(), cache), index_dir=cache)
 >>> store.count(RecordFilter(kinds=frozenset({"zone"}))) > 0
 True
 """
@@ -37,31 +39,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from geodata.filters import RecordFilter
+from geodata.query.index import INDEX_COLUMNS, ensure_index, sql_path
 from geodata.query.sql import filter_condition
 from geodata.schema import RECORD_COLUMNS
+from geodata.store.cache import cache_dir
 from geodata.store.geoparquet import ROW_COLUMN, STORE_COLUMNS, store_metadata
-
-#: The columns kept in memory (what filters, aggregates and map symbols read),
-#: with their SQL types: a column that is empty in the file (an empty store)
-#: has no type of its own, and the filters need one.
-INDEX_COLUMNS: dict[str, str] = {
-    ROW_COLUMN: "BIGINT", "id": "VARCHAR", "kind": "VARCHAR", "year": "BIGINT",
-    "fund_size_rmb_bn": "DOUBLE", "domains": "VARCHAR[]", "province": "VARCHAR",
-    "lon": "DOUBLE", "lat": "DOUBLE", "_fold_en": "VARCHAR", "_fold_zh": "VARCHAR",
-}
-
 
 _FLOAT_COLUMNS = ("fund_size_rmb_bn", "lat", "lon")
 
 
 class StoreError(ValueError):
     """The file is not a store this version can query; says what to do."""
-
-
-def _quote_path(path: Path) -> str:
-    # DuckDB cannot bind a parameter in CREATE VIEW; the path is ours (a cache
-    # file or a path the operator gave), and quoting doubles any quote in it.
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 class AtlasStore:
@@ -184,7 +172,9 @@ class AtlasStore:
         self._con.close()
 
 
-def open_store(path: str | os.PathLike[str], *, threads: int | None = None) -> AtlasStore:
+def open_store(
+    path: str | os.PathLike[str], *, threads: int | None = None, index_dir: Path | None = None
+) -> AtlasStore:
     """Open a compiled store (as from :func:`geodata.store.cache.compiled_store`).
 
     Parameters
@@ -193,6 +183,9 @@ def open_store(path: str | os.PathLike[str], *, threads: int | None = None) -> A
         A GeoParquet file written by :func:`geodata.store.geoparquet.write_store`.
     threads
         DuckDB worker threads; default DuckDB's (one per core).
+    index_dir
+        Where the query index is kept (see :mod:`geodata.query.index`);
+        default the store cache folder.
 
     Raises
     ------
@@ -213,11 +206,11 @@ def open_store(path: str | os.PathLike[str], *, threads: int | None = None) -> A
             f"python -m geodata convert {path} OUT.parquet"
         )
     config = {"threads": threads} if threads else {}
+    index = ensure_index(path, index_dir or cache_dir())
     con = duckdb.connect(":memory:", config=config)
-    source = _quote_path(path.resolve())
-    con.execute(f"CREATE VIEW records AS SELECT * FROM read_parquet({source})")
-    index = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in INDEX_COLUMNS.items())
-    con.execute(f"CREATE TABLE idx AS SELECT {index} FROM records")
+    con.execute(f"ATTACH {sql_path(index)} AS ix (READ_ONLY)")
+    con.execute("CREATE VIEW idx AS SELECT * FROM ix.idx")
+    con.execute(f"CREATE VIEW records AS SELECT * FROM read_parquet({sql_path(path.resolve())})")
     schema = pq.read_schema(path)
     text = frozenset(f.name for f in schema if pa.types.is_string(f.type)
                      or pa.types.is_large_string(f.type))

@@ -45,7 +45,7 @@ CACHE_DIR_ENV = "CMF_ATLAS_CACHE"
 #: The default cache folder: ``.cache/atlas/`` at the project root.
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[2] / ".cache" / "atlas"
 
-_PREFIX = "store-"
+_PREFIX = "store-"  # store-<sources digest>-<state digest>.parquet
 
 
 def cache_dir() -> Path:
@@ -79,7 +79,7 @@ def store_path(paths: Sequence[Path | str], directory: Path | None = None) -> Pa
     return (directory or cache_dir()) / f"{_PREFIX}{sources}-{state}.parquet"
 
 
-def _writable(directory: Path) -> Path:
+def writable_dir(directory: Path) -> Path:
     """``directory`` if a file can be written there, else a private temporary folder.
 
     A read-only checkout (a USB stick, a shared install) still gets a store,
@@ -111,13 +111,22 @@ def compiled_store(paths: Sequence[Path | str], directory: Path | None = None) -
     geodata.load.DatasetError
         If any source is invalid (every problem listed); no store is written.
     """
-    directory = _writable(directory or cache_dir())
+    directory = writable_dir(directory or cache_dir())
     target = store_path(paths, directory)
     if target.is_file():
         return target
     write_store(load_source_frame(paths), target)
-    sources = target.name[len(_PREFIX):].split("-")[0]
-    for stale in directory.glob(f"{_PREFIX}{sources}-*.parquet"):
+    remove_stale(target)
+    return target
+
+
+def remove_stale(target: Path) -> None:
+    """Delete the cache files that ``target`` replaces: same prefix and first digest.
+
+    ``target`` is named ``<prefix>-<sources>-<state>.<suffix>``; a file with
+    the same sources digest and another state is an older build.
+    """
+    prefix, sources, _ = target.stem.rsplit("-", 2)
+    for stale in target.parent.glob(f"{prefix}-{sources}-*{target.suffix}"):
         if stale != target:
             stale.unlink(missing_ok=True)
-    return target

@@ -27,7 +27,7 @@ def test_yaml_to_parquet_round_trips(capsys, tmp_path, sample_path, sample_frame
     assert code == 0
     assert f"wrote {out} (7 records" in text
     assert_geodataframe_equal(read_store_frame(out), sample_frame)
-    assert open_store(out).count(RecordFilter()) == 7
+    assert open_store(out, index_dir=tmp_path).count(RecordFilter()) == 7
 
 
 def test_a_converted_store_converts_again_to_the_same_records(capsys, tmp_path, sample_path):

@@ -81,7 +81,7 @@ def tricky(tmp_path_factory):
     """(frame, store) of 150 records, a dozen with tricky names, a third of funds unsized."""
     frame = records_to_frame(_records(150, seed=13))
     path = write_store(frame, tmp_path_factory.mktemp("store") / "tricky.parquet")
-    store = open_store(path)
+    store = open_store(path, index_dir=path.parent)
     yield frame, store
     store.close()
 
@@ -129,7 +129,8 @@ def test_sql_filter_gives_the_same_ids_as_python(tricky, flt):
 @given(seed=st.integers(0, 10_000), n=st.integers(0, 40), flt=record_filters())
 def test_sql_filter_matches_python_on_random_data(tmp_path, seed, n, flt):
     frame = records_to_frame(_records(n, seed))
-    store = open_store(write_store(frame, tmp_path / f"random-{seed}-{n}.parquet"))
+    path = write_store(frame, tmp_path / f"random-{seed}-{n}.parquet")
+    store = open_store(path, index_dir=tmp_path)
     try:
         assert store.filter_ids(flt) == filter_records(frame, flt)["id"].tolist()
     finally:

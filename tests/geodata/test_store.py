@@ -238,3 +238,35 @@ def test_unsupported_and_missing_inputs_are_named(tmp_path):
     (tmp_path / "junk.parquet").write_bytes(b"PAR1 nonsense")
     with pytest.raises(DatasetError, match="not a readable GeoParquet file"):
         load_source_records([tmp_path / "junk.parquet"])
+
+
+# ----------------------------------------------------------------- query index
+
+
+def test_the_query_index_is_built_once_and_rebuilt_for_a_changed_store(
+    tmp_path, sample_frame, monkeypatch
+):
+    from geodata.query import index as query_index
+    from geodata.query.engine import open_store
+
+    store = write_store(sample_frame, tmp_path / "s.parquet")
+    cache = tmp_path / "cache"
+    first = open_store(store, index_dir=cache)
+    assert len(first) == len(sample_frame)
+    built = sorted(cache.iterdir())
+    assert [p.suffix for p in built] == [".duckdb"]
+
+    def must_not_build(*args):
+        raise AssertionError("the index was built again")
+
+    with monkeypatch.context() as m:
+        m.setattr(query_index, "build_index", must_not_build)
+        assert len(open_store(store, index_dir=cache)) == len(sample_frame)
+    write_store(sample_frame.iloc[:3], store)
+    st = store.stat()
+    os.utime(store, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert len(open_store(store, index_dir=cache)) == 3
+    rebuilt = sorted(cache.iterdir())
+    assert len(rebuilt) == 1
+    assert rebuilt != built
+    assert len(first) == len(sample_frame)  # an open store keeps its own index
