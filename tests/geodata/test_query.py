@@ -249,3 +249,16 @@ def test_an_empty_selection_is_an_empty_frame_with_the_record_columns(tricky):
     assert got.empty
     assert got.columns.tolist()[: len(frame.columns) - 1] == frame.columns.tolist()[:-1]
     assert store.filter_ids(RecordFilter(search="no such name anywhere")) == []
+
+
+def test_one_store_serves_many_threads_at_once(tricky):
+    from concurrent.futures import ThreadPoolExecutor
+
+    frame, store = tricky
+    filters = [RecordFilter(kinds=frozenset({k})) for k in KINDS] + [
+        RecordFilter(search=en.split()[0]) for en, _ in TRICKY_NAMES
+    ]
+    expected = [filter_records(frame, f)["id"].tolist() for f in filters]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        got = list(pool.map(store.filter_ids, filters * 4))
+    assert got == expected * 4
