@@ -13,7 +13,7 @@ after it is opened.
 
 Example
 -------
->>> from geodata.filters import RecordFilter
+>>> from geodata.filters import FilterBounds, RecordFilter
 >>> from geodata.load import default_dataset_paths
 >>> from geodata.store.cache import compiled_store
 >>> import tempfile, pathlib
@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from geodata.filters import RecordFilter
+from geodata.filters import FilterBounds, RecordFilter
 from geodata.query.index import INDEX_COLUMNS, ensure_index, sql_path
 from geodata.query.sql import filter_condition
 from geodata.schema import RECORD_COLUMNS
@@ -158,6 +158,26 @@ class AtlasStore:
             df[column] = pd.Series([None] * len(df), index=df.index, dtype=object)
         geometry = gpd.points_from_xy(df["lon"], df["lat"], crs="EPSG:4326")
         return gpd.GeoDataFrame(df, geometry=geometry, crs="EPSG:4326")
+
+    def ids_frame(self, ids: Sequence[str]) -> gpd.GeoDataFrame:
+        """Full records with these ids (a click, the detail panel), in source order.
+
+        Unknown ids are skipped.
+        """
+        rows = self._query(
+            f"SELECT {ROW_COLUMN} FROM idx WHERE list_contains(?::VARCHAR[], id)", [list(ids)]
+        ).fetchnumpy()[ROW_COLUMN]
+        return self.rows_frame(np.asarray(rows, dtype="int64"))
+
+    def bounds(self) -> FilterBounds:
+        """The sidebar's slider extents, as :func:`geodata.filters.filter_bounds` gives them."""
+        lo, hi, top, n = self._query(
+            "SELECT min(year), max(year), max(fund_size_rmb_bn), count(*) FROM idx"
+        ).fetchone()
+        if not n:
+            return FilterBounds(2000, 2030, 1.0)
+        top = float(top) if top is not None else 1.0
+        return FilterBounds(int(lo), int(hi), float(-(-top // 1)))
 
     def sql(self, query: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """Run a read-only query of the ``idx`` (index) or ``records`` (full) view.

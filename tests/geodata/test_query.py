@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geodata import aggregate
-from geodata.filters import FundSizeRange, RecordFilter, filter_records
+from geodata.filters import FundSizeRange, RecordFilter, filter_bounds, filter_records
 from geodata.frame import records_to_frame
 from geodata.query import aggregates as sql_aggregates
 from geodata.query.engine import StoreError, open_store
@@ -262,3 +262,14 @@ def test_one_store_serves_many_threads_at_once(tricky):
     with ThreadPoolExecutor(max_workers=6) as pool:
         got = list(pool.map(store.filter_ids, filters * 4))
     assert got == expected * 4
+
+
+def test_bounds_and_records_by_id_match_the_python_helpers(tricky, tmp_path):
+    frame, store = tricky
+    assert store.bounds() == filter_bounds(frame)
+    got = store.ids_frame(["r-77", "nope", "r-3"])
+    assert_geodataframe_equal(got, frame.iloc[[3, 77]].reset_index(drop=True))
+    empty = open_store(write_store(records_to_frame([]), tmp_path / "e.parquet"),
+                       index_dir=tmp_path)
+    assert empty.bounds() == filter_bounds(records_to_frame([]))
+    assert len(empty) == 0
