@@ -28,11 +28,12 @@ from pathlib import Path
 
 import duckdb
 
+from geodata.query.sql import DOMAIN_BITS
 from geodata.store.cache import remove_stale, writable_dir
 from geodata.store.geoparquet import ROW_COLUMN, schema_version
 
 #: Bumped when the index's tables change; older index files are rebuilt.
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 
 #: The columns kept in the index (what filters, aggregates and map symbols
 #: read), with their SQL types: a column that is empty in the file (an empty
@@ -71,12 +72,19 @@ def build_index(store: Path, target: Path) -> Path:
     os.close(fd)
     os.unlink(tmp)  # DuckDB creates the file itself
     columns = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in INDEX_COLUMNS.items())
+    # Each record's domains as one integer (bit i for the i-th domain of the
+    # vocabulary), so the any-of domain filter is a bitwise AND.
+    bits = (
+        "coalesce(list_aggregate(list_transform(CAST(domains AS VARCHAR[]), "
+        "d -> (1::BIGINT << (list_position(?::VARCHAR[], d) - 1))), 'bit_or'), 0)::BIGINT"
+    )
     try:
         con = duckdb.connect(tmp)
         try:
             con.execute(
-                f"CREATE TABLE idx AS SELECT {columns} FROM read_parquet({sql_path(store)}) "
-                f"ORDER BY {ROW_COLUMN}"
+                f"CREATE TABLE idx AS SELECT {columns}, {bits} AS _domain_bits "
+                f"FROM read_parquet({sql_path(store)}) ORDER BY {ROW_COLUMN}",
+                [list(DOMAIN_BITS)],
             )
             con.execute("CHECKPOINT")
         finally:
