@@ -1,4 +1,5 @@
-"""Command line: ``python -m geodata`` validate, list, links, import, screen, figure and db.
+"""Command line: ``python -m geodata`` validate, list, links, import, screen, figure, convert
+and db.
 
 ``list`` takes the same filters as the dashboard sidebar and prints the
 matching records, so a result in the UI can be reproduced in a script.
@@ -143,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     fg.add_argument(
         "--data-as-of", help="date for 'Data as of', YYYY-MM-DD; default: newest dataset file"
     )
+    cv = sub.add_parser(
+        "convert", help="validate a dataset, table or data folder and write a GeoParquet store"
+    )
+    cv.add_argument("input", type=Path, help="YAML, GeoParquet, CSV, GeoJSON, GeoPackage, "
+                    "zipped Shapefile, or a folder of YAML/GeoParquet/CSV files")
+    cv.add_argument("output", type=Path, help="the GeoParquet file to write (.parquet)")
     return parser
 
 
@@ -240,6 +247,15 @@ def _cmd_links(args: argparse.Namespace) -> int:
         removed = f", removed {d['date_removed']}" if d.get("date_removed") else ""
         print(f"  US list {d['list']}: {d['entry_name']} ({rel}, added "
               f"{d.get('date_added') or 'n.d.'}{removed})")
+    return 0
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from geodata.store.convert import convert
+
+    n = convert(args.input, args.output)
+    size = args.output.stat().st_size
+    print(f"wrote {args.output} ({n:,} records, {size:,} bytes)")
     return 0
 
 
@@ -502,6 +518,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_screen(args)
         if args.command == "links":
             return _cmd_links(args)
+        if args.command == "convert":
+            return _cmd_convert(args)
         return _cmd_list(args)
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)

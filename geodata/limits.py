@@ -98,3 +98,11 @@ SCREEN_MAX_ROWS = 50_000
 SCREEN_MAX_COLUMNS = 200
 #: Longest cell (characters); a name or an address is far shorter.
 SCREEN_MAX_CELL_CHARS = 2_000
+#: Largest table (CSV, GeoJSON ...) compiled to the store from a data folder
+#: (``CMF_ATLAS_DATA``) or by ``python -m geodata convert`` (bytes). The file is
+#: the operator's own, not an upload, so the cap is far above the 20 MB upload
+#: cap; it only stops a mistaken multi-gigabyte dump.
+SOURCE_TABLE_MAX_BYTES = 2 * 1024**3
+
+#: Most rows in one such table (twice the store's largest benchmark size).
+SOURCE_TABLE_MAX_ROWS = 2_000_000

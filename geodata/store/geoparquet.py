@@ -1,0 +1,186 @@
+"""A records frame to and from GeoParquet, the store's file format.
+
+The file holds every record column, plain ``lon``/``lat`` (so filtering never
+needs the spatial extension), a WKB ``geometry`` column with GeoParquet
+metadata (written by geopandas, readable by DuckDB's spatial extension, QGIS
+or GDAL), and three store columns that start with ``_``:
+
+- ``_row``: the record's position in the sources, so a query returns rows in
+  the same order as :func:`geodata.filters.filter_records`;
+- ``_fold_en`` / ``_fold_zh``: the names case-folded by Python, so the SQL
+  name search matches exactly what the pure-Python search matches (DuckDB's
+  ``lower`` and Python's ``casefold`` differ, e.g. on "ß").
+
+Nested columns are stored by what they hold: a tuple of text (``domains``)
+as a native list of strings, anything else nested (``sources``) as JSON
+text. Which codec each column uses is written in the file's metadata, so it
+reads back into the same frame.
+
+Example
+-------
+>>> import tempfile, pathlib
+>>> from geodata.frame import records_to_frame
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "empty.parquet"
+>>> write_store(records_to_frame([]), path).name
+'empty.parquet'
+>>> len(read_store_frame(path))
+0
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyarrow.parquet as pq
+
+from geodata.schema import RECORD_COLUMNS, Record
+
+#: Bumped whenever the file layout written here changes; old caches are rebuilt.
+STORE_FORMAT = 1
+
+#: This module's entry in the frame's ``attrs``, which geopandas keeps in the
+#: Parquet metadata (under ``PANDAS_ATTRS``).
+ATTRS_KEY = "cmf_atlas"
+_PANDAS_ATTRS = b"PANDAS_ATTRS"
+
+#: Columns the store adds to the record columns (not part of a record).
+ROW_COLUMN = "_row"
+FOLD_COLUMNS: dict[str, str] = {"_fold_en": "name_en", "_fold_zh": "name_zh"}
+STORE_COLUMNS: tuple[str, ...] = (ROW_COLUMN, *FOLD_COLUMNS)
+
+#: Rows per Parquet row group. Smaller groups let a page of the records table
+#: (rows found in the in-memory index) read only the groups that hold it.
+ROW_GROUP_ROWS = 32 * 1024
+
+_TUPLE, _JSON = "tuple", "json"
+
+
+def schema_version() -> str:
+    """A short digest of the record schema and the file layout.
+
+    It changes when :class:`geodata.schema.Record` or
+    :data:`geodata.schema.RECORD_COLUMNS` change (for example a new field),
+    so a store compiled under an older schema is never read as current.
+    """
+    spec = json.dumps(
+        {"format": STORE_FORMAT, "columns": RECORD_COLUMNS,
+         "record": Record.model_json_schema()},
+        sort_keys=True, ensure_ascii=False,
+    )
+    return hashlib.sha256(spec.encode("utf-8")).hexdigest()[:16]
+
+
+def _codec(values: pd.Series) -> str | None:
+    """How to store an object column: its first value that is not None decides."""
+    for value in values:
+        if value is None or (isinstance(value, float) and value != value):
+            continue
+        if isinstance(value, tuple):
+            return _TUPLE
+        if isinstance(value, (list, dict)):
+            return _JSON
+        return None
+    return None
+
+
+def _to_json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _store_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frame written to disk: record columns with codecs applied, store columns, attrs."""
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise TypeError(f"'frame' should be a GeoDataFrame of records, got {type(frame)}")
+    missing = [c for c in RECORD_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"a records frame needs columns {RECORD_COLUMNS}; missing {missing}")
+    out = frame.reset_index(drop=True).copy()
+    codecs: dict[str, str] = {}
+    for column in out.columns:
+        if column == out.geometry.name or out[column].dtype != object:
+            continue
+        codec = _codec(out[column])
+        if codec == _TUPLE:
+            out[column] = out[column].map(lambda v: None if v is None else list(v))
+        elif codec == _JSON:
+            out[column] = out[column].map(_to_json)
+        if codec:
+            codecs[column] = codec
+    out[ROW_COLUMN] = pd.RangeIndex(len(out), dtype="int64")
+    for fold, source in FOLD_COLUMNS.items():
+        out[fold] = out[source].astype("string").str.casefold()
+    # geopandas writes DataFrame.attrs into the file's metadata (and reads them
+    # back), beside the GeoParquet "geo" metadata it writes itself.
+    out.attrs = {ATTRS_KEY: {"format": STORE_FORMAT, "schema": schema_version(),
+                             "codecs": codecs}}
+    return out
+
+
+def write_store(frame: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write ``frame`` (as from :func:`geodata.frame.records_to_frame`) to GeoParquet.
+
+    Written to a temporary file beside ``path`` and moved into place, so a
+    reader never sees a half-written store and a crash leaves the old file.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path = Path(path)
+    out = _store_frame(frame)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        out.to_parquet(tmp, index=False, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def store_metadata(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """This module's metadata in a Parquet file, or ``None`` for a foreign file."""
+    metadata = pq.read_schema(path).metadata or {}
+    raw = metadata.get(_PANDAS_ATTRS)
+    attrs = json.loads(raw) if raw else {}
+    own = attrs.get(ATTRS_KEY) if isinstance(attrs, dict) else None
+    return own if isinstance(own, dict) else None
+
+
+def _from_list(value: Any) -> tuple | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return tuple(value)
+
+
+def _from_json(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and value != value) else (
+        json.loads(value)
+    )
+
+
+def read_store_frame(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
+    """A store file back as the records frame it was written from.
+
+    The store columns (``_row``, ``_fold_*``) are dropped; lists become
+    tuples and JSON text becomes lists of dicts again, so the result equals
+    :func:`geodata.frame.records_to_frame` of the same records.
+    """
+    meta = store_metadata(path) or {}
+    frame = gpd.read_parquet(path)
+    frame = frame.drop(columns=[c for c in STORE_COLUMNS if c in frame.columns])
+    frame.attrs = {}
+    for column, codec in meta.get("codecs", {}).items():
+        if column in frame.columns:
+            frame[column] = frame[column].map(_from_list if codec == _TUPLE else _from_json)
+    return frame
