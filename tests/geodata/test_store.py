@@ -45,7 +45,13 @@ def test_store_is_geoparquet_with_plain_lon_lat_and_wkb_points(tmp_path, sample_
     schema = pq.read_schema(path)
     assert b"geo" in schema.metadata
     assert {"lon", "lat", "geometry"} <= set(schema.names)
-    assert store_metadata(path)["codecs"] == {"domains": "tuple", "sources": "json"}
+    codecs = store_metadata(path)["codecs"]
+    assert codecs["domains"] == "tuple"
+    assert codecs["sources"] == "json"
+    # Every list or mapping column of the frame has a codec, and nothing else does.
+    listish = {c for c in sample_frame.columns
+               if any(isinstance(v, (list, tuple, dict)) for v in sample_frame[c])}
+    assert set(codecs) == listish
     con = duckdb.connect()
     assert load_spatial(con)
     # With the extension, DuckDB reads the GeoParquet column as a typed geometry.
