@@ -342,6 +342,17 @@ CITIES_ZH: dict[str, str] = {
     "Sanya": "三亚", "Urumqi": "乌鲁木齐", "Hohhot": "呼和浩特", "Yinchuan": "银川",
     "Xining": "西宁", "Lhasa": "拉萨", "Zhuzhou": "株洲", "Xiangtan": "湘潭",
     "Baotou": "包头", "Yantai": "烟台", "Weihai": "威海", "Huludao": "葫芦岛",
+    # Cities the content of 2026-12 brought (Chinese names from cpca's table).
+    "Anshun": "安顺", "Baoding": "保定", "Baoji": "宝鸡", "Bengbu": "蚌埠",
+    "Binzhou": "滨州", "Changzhou": "常州", "Deyang": "德阳", "Dongying": "东营",
+    "Ezhou": "鄂州", "Ganzhou": "赣州", "Guangyuan": "广元", "Handan": "邯郸",
+    "Huzhou": "湖州", "Jingdezhen": "景德镇", "Jingzhou": "荆州", "Jining": "济宁",
+    "Jiujiang": "九江", "Langfang": "廊坊", "Leshan": "乐山", "Linyi": "临沂",
+    "Luoyang": "洛阳", "Ningde": "宁德", "Rizhao": "日照", "Sanmenxia": "三门峡",
+    "Weifang": "潍坊", "Wuhu": "芜湖", "Xiangyang": "襄阳", "Xianning": "咸宁",
+    "Xiaogan": "孝感", "Xingtai": "邢台", "Yiyang": "益阳", "Yueyang": "岳阳",
+    "Zhangjiakou": "张家口", "Zhaoqing": "肇庆", "Zhenjiang": "镇江", "Zibo": "淄博",
+    "Zunyi": "遵义",
 }
 
 #: Rough extent of China's territory; a point outside it is surely a typo.

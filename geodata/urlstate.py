@@ -409,7 +409,7 @@ def params_to_state(
     >>> sorted(state.layers), state.years, state.selected
     (['zone'], (2016, 2017), None)
     >>> for n in notices: print(n)  # doctest: +ELLIPSIS
-    Link parameter layers: 'lasers' is not a layer (cluster, fund, zone); ignored it.
+    Link parameter layers: 'lasers' is not a layer (cluster, fund, zone, organisation); ignored it.
     Link parameter years='2000-2017' reaches outside the data (2016-2018); narrowed it ...
     The record 'gone' in the link is not in the data; showing the map without it.
     """

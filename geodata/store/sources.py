@@ -35,7 +35,7 @@ from pydantic import ValidationError
 
 from geodata.frame import records_to_frame
 from geodata.limits import SOURCE_TABLE_MAX_BYTES, SOURCE_TABLE_MAX_ROWS
-from geodata.load import DatasetError, Problem, load_records
+from geodata.load import RELATION_FILES, DatasetError, Problem, load_records
 from geodata.schema import ALLOW_OUTSIDE_CHINA, RECORD_COLUMNS, Record
 from geodata.store.geoparquet import read_store_frame
 
@@ -60,6 +60,8 @@ def source_paths(directory: str | Path) -> list[Path]:
     return sorted(
         p for p in directory.iterdir()
         if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in FOLDER_SUFFIXES
+        # links.yaml and designations.yaml sit beside the records but are not records.
+        and p.name not in RELATION_FILES
     )
 
 

@@ -448,7 +448,8 @@ def test_user_records_are_drawn_with_their_legend_entry(sample_frame):
     svg = html.unescape(figure_bytes(sample_frame, RecordFilter(), "svg", user_frame=mine,
                                      **FAST).decode())
     assert figmod.USER_LAYER_LABEL in svg
-    assert "3 of your own records (not curated)" in " ".join(svg.split())
+    (subtitle,) = texts_by_gid(fig, "cmf-subtitle")
+    assert "3 of your own records (not curated)" in " ".join(subtitle.get_text().split())
     plain = html.unescape(figure_bytes(sample_frame, RecordFilter(), "svg", **FAST).decode())
     assert figmod.USER_LAYER_LABEL not in plain
 
