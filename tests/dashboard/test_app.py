@@ -70,7 +70,7 @@ def test_no_match_offers_a_way_out_and_reset_restores(app, sample_frame):
     app.text_input(key="search").input("no such name").run()
     assert metrics(app)["Clusters"] == "0"
     assert any("No records match" in i.value for i in app.info)
-    app.button[0].click().run()
+    next(b for b in app.button if b.label == "Reset filters").click().run()
     assert_shows(app, sample_frame, RecordFilter())
 
 

@@ -345,7 +345,8 @@ def test_user_layer_checkbox_hides_it(map_page):
     box.uncheck().run()
     assert metrics(map_page)["Your data"] == "0"
     assert any("Your data layer is hidden" in c.value for c in map_page.caption)
-    map_page.button[0].click().run()  # Reset filters shows it again
+    # Reset filters shows it again.
+    next(b for b in map_page.button if b.label == "Reset filters").click().run()
     assert metrics(map_page)["Your data"] == "3"
 
 
