@@ -45,7 +45,7 @@ def wait_until_idle(page, timeout_s: float = 90) -> None:
 def test_csv_download_has_a_bom_and_says_what_it_holds(laptop, sample_app, sample_frame):
     laptop.goto(sample_app, wait_until="domcontentloaded")
     laptop.get_by_role("button", name="Data (CSV)").wait_for(timeout=60_000)
-    for layer in ("Clusters", "Demonstration zones"):
+    for layer in ("Clusters", "Demonstration zones", "Organisations"):
         sidebar(laptop).get_by_text(layer, exact=True).click()
         wait_until_idle(laptop)
     flt = RecordFilter(kinds=frozenset({"fund"}))

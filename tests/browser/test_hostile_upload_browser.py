@@ -66,7 +66,7 @@ def test_worst_uploads_while_another_session_keeps_getting_answers(browser, app,
         b.goto(app, wait_until="domcontentloaded")
         assert wait_for_symbols(b, CURATED, 90) == CURATED, "the first load is the slowest"
         open_your_data(a, app)
-        search = sidebar(b).get_by_role("textbox", name="Name contains")
+        search = sidebar(b).get_by_role("textbox", name="Search")
         searches = itertools.cycle(SEARCHES)
 
         uploads = [(str(CORPUS / n), EXPECTED[n]["error"]) for n in WORST]

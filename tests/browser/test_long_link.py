@@ -30,7 +30,7 @@ def test_a_link_over_the_parameter_limit_keeps_the_maps_own(page, sample_app, sa
     assert wait_for_symbols(page, expected) == expected
     sb = sidebar(page)
     assert not sb.get_by_role("checkbox", name="Clusters", exact=True).is_checked()
-    assert sb.get_by_role("textbox", name="Name contains").input_value() == "Fund"
+    assert sb.get_by_role("textbox", name="Search").input_value() == "Fund"
     notice = page.get_by_test_id("stAlert").first
     notice.wait_for(timeout=10_000)
     assert "This link has 1,202 parameters, more than the 1,000 a link may carry" in (
