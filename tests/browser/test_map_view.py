@@ -133,11 +133,11 @@ def test_normal_mode_frames_china_above_the_fold(sized_page, curated_app, size):
         page.screenshot(path=str(ARTIFACTS / f"normal-{size}-{key}.png"))
 
 
-@pytest.mark.parametrize("size", list(SIZES))
 #: Records clicked per layer in the click test (the curated data has hundreds).
 CLICK_SAMPLE_PER_LAYER = 6
 
 
+@pytest.mark.parametrize("size", list(SIZES))
 def test_a_click_never_moves_the_map_and_popups_fit(sized_page, curated_app, curated_frame,
                                                    size):
     page = sized_page
