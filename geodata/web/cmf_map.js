@@ -200,12 +200,12 @@ window.CMF = (function () {
         var n = cluster.getChildCount();
         var size = Math.round((n < 10 ? 26 : 30) * Math.sqrt(S.scale));
         // The ring shows the mix of layers stacked here, in the layers' colours.
-        var counts = {cluster: 0, fund: 0, zone: 0}, stops = [], at = 0;
+        var counts = {cluster: 0, fund: 0, zone: 0, organisation: 0}, stops = [], at = 0;
         cluster.getAllChildMarkers().forEach(function (m) {
           var k = m.feature.properties.kind;
           if (Object.prototype.hasOwnProperty.call(counts, k)) { counts[k] += 1; }
         });
-        ["cluster", "fund", "zone"].forEach(function (k) {
+        ["cluster", "fund", "zone", "organisation"].forEach(function (k) {
           if (!counts[k]) { return; }
           var end = at + 360 * counts[k] / n;
           stops.push(S.colors[k] + " " + at.toFixed(1) + "deg " + end.toFixed(1) + "deg");
