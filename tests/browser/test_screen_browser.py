@@ -44,8 +44,8 @@ def test_screened_list_is_reviewed_and_drawn_on_the_map(browser, sample_app, tmp
         assert wait_for(lambda: run.count() == 1, 90)
         run.click()
         assert wait_for(lambda: "4. Review" in main_text(page), 120), main_text(page)[-1500:]
-        text = main_text(page)
-        assert "not placed" in text  # the ambiguous and the unplaceable address
+        # The ambiguous and the unplaceable address are listed with their reason.
+        assert wait_for(lambda: "not placed" in main_text(page), 60)
         # The review table and metrics are drawn once the run settles.
         assert wait_for(lambda: page.locator('[data-testid="stMetricValue"]').count() >= 4, 60)
         assert wait_for(lambda: page.locator('[data-testid="stDataFrame"]').count() >= 1, 60)
