@@ -86,6 +86,7 @@ READ_NICENESS = 10
 #: (16.5 in at 300 dpi) 10 s and 312 MB; 40 in at 1200 dpi (1.8 billion
 #: pixels) took 77 s and 7.2 GB before the cap (benchmarks/bench_figure_cap.py).
 MAX_FIGURE_PIXELS = 40_000_000
+
 # --- screening lists (issue14-screen)
 #: Largest list file (bytes) screened at once: the same 20 MB as the upload cap;
 #: a 10,000-row supplier list is well under 2 MB.
@@ -93,9 +94,9 @@ SCREEN_MAX_BYTES = 20 * 1024 * 1024
 #: Most rows screened at once: at ~1,000 names a second this is under a minute
 #: of work, and the review table stays usable.
 SCREEN_MAX_ROWS = 50_000
-#: Most columns in a list; the page draws one choice per column role, and real
-#: lists have a handful. Checked before any row is read.
-SCREEN_MAX_COLUMNS = 200
+#: Most columns in a list: the same cap as every other user file (one choice
+#: per column role is drawn; real lists have a handful).
+SCREEN_MAX_COLUMNS = MAX_COLUMNS
 #: Longest cell (characters); a name or an address is far shorter.
 SCREEN_MAX_CELL_CHARS = 2_000
 #: Largest table (CSV, GeoJSON ...) compiled to the store from a data folder
