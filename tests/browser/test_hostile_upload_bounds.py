@@ -76,7 +76,8 @@ def test_worst_uploads_are_bounded_and_another_session_keeps_working(
             assert page.get_by_test_id("stException").count() == 0
         rows = page.get_by_test_id("stDataFrame").first
         assert f"The first {PROBLEMS_SHOWN} of {PROBLEMS_MAX + 1:,} problems" in main_text(page)
-        assert rows.is_visible()
+        # The count and the download are drawn before the table: wait for it.
+        rows.wait_for(state="visible", timeout=30_000)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"your-data-many-problems-{size[0]}.png"))
         context.close()
