@@ -90,11 +90,12 @@ _QUOTE_MAX_CHARS = 40
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-_INT_RANGE = re.compile(r"^\s*(\d{1,6})\s*(?:[-–]\s*(\d{1,6})\s*)?$")
+# ASCII only: Unicode's \s takes separators such as U+001F that float() refuses.
+_INT_RANGE = re.compile(r"^\s*(\d{1,6})\s*(?:[-–]\s*(\d{1,6})\s*)?$", re.ASCII)
 # Digits are not capped: a float written in full can be long (VALUE_MAX_CHARS caps it).
-_FLOAT_RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[-–]\s*(\d+(?:\.\d+)?)\s*$")
-_FLOAT = re.compile(r"^\s*[-+]?\d+(?:\.\d+)?\s*$")
-_INT = re.compile(r"^\s*\d{1,6}\s*$")
+_FLOAT_RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[-–]\s*(\d+(?:\.\d+)?)\s*$", re.ASCII)
+_FLOAT = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*$", re.ASCII)
+_INT = re.compile(r"^\s*(\d{1,6})\s*$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -321,7 +322,8 @@ def _fund(raw: str, bounds: FilterBounds, notices: list[str]) -> tuple[float, fl
 
 
 def _float(key: str, raw: str, lo: float, hi: float, notices: list[str]) -> float | None:
-    value = float(raw) if _FLOAT.match(raw) else math.nan
+    m = _FLOAT.match(raw)
+    value = float(m.group(1)) if m else math.nan
     if not math.isfinite(value):
         notices.append(_bad(key, raw, "a finite number", "using the default view"))
         return None

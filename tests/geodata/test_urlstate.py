@@ -140,6 +140,18 @@ def test_any_params_give_a_valid_state(params):
     assert read(state_to_params(state, BOUNDS)) == (state, [])
 
 
+@pytest.mark.parametrize("sep", ["\x1c", "\x1d", "\x1e", "\x1f", "\u2003", "\u3000"])
+@pytest.mark.parametrize("key", ["lat", "lon", "zoom", "asof", "years", "fund"])
+def test_unicode_separators_in_numbers_are_a_notice_not_a_crash(key, sep):
+    """Regex ``\\s`` takes U+001C-U+001F as space but float()/int() refuse them."""
+    params = {"lat": "30", "lon": "110", key: f"0{sep}"}
+    if key in ("years", "fund"):
+        params[key] = f"1{sep}-2"
+    state, notices = read(params)
+    assert notices, "an unreadable number is reported"
+    assert read(state_to_params(state, BOUNDS)) == (state, [])
+
+
 def test_chinese_search_survives_a_real_url():
     params = state_to_params(DEFAULT.replace(search="佛山 示范区"), BOUNDS)
     query = urlencode(params)
