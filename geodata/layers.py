@@ -33,6 +33,7 @@ import xyzservices
 from branca.element import Element, MacroElement, Template
 
 from geodata.assets import vendor_urls
+from geodata.detail import published_date_text
 from geodata.export import to_geojson
 from geodata.places import CHINA_VIEW_BOUNDS, NAMED_PLACES, REGION_VIEW_BOUNDS
 from geodata.schema import (
@@ -431,6 +432,9 @@ def _layer_data(frame: pd.DataFrame, kind: str) -> dict[str, Any]:
     if kind == "fund":
         # Largest first, so small circles are drawn on top and stay clickable.
         part = part.sort_values("fund_size_rmb_bn", ascending=False, na_position="first")
+    if "date_as_published" in part:
+        # "09/01/17" alone reads as 9 January in most of the world: say the format.
+        part = part.assign(date_as_published=part["date_as_published"].map(published_date_text))
     return to_geojson(part)
 
 

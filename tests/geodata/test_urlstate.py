@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from geodata.filters import FilterBounds, FundSizeRange, RecordFilter, filter_bounds
 from geodata.places import PRESET_VIEWS
-from geodata.schema import DOMAINS, KINDS, PROVINCES
+from geodata.schema import DOMAINS, KINDS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
 from geodata.urlstate import (
     PARAM_KEYS,
     SEARCH_MAX_CHARS,
@@ -46,14 +46,18 @@ def test_format_is_short_and_readable():
         keep_unknown_size=False, domains=frozenset({"robotics", "ai"}),
         provinces=frozenset({"Shandong", "Beijing"}), search="佛山", view="prd",
         center=(23.02, 113.12), zoom=7.5, selected="fund-big", present=True, as_of=2017,
+        org_group="cluster-alpha", org_categories=frozenset({"company", "university"}),
+        designated=True, sponsor_levels=frozenset({"provincial", "central"}),
     )
     assert state_to_params(state, BOUNDS) == {
         "layers": "cluster,zone", "years": "2016-2017", "fund": "10-200", "unknown": "0",
         "domains": "ai,robotics", "prov": "Beijing,Shandong", "q": "佛山", "view": "prd",
         "lat": "23.02", "lon": "113.12", "zoom": "7.5", "id": "fund-big", "present": "1",
-        "asof": "2017",
+        "asof": "2017", "group": "cluster-alpha", "orgcat": "university,company",
+        "us": "yes", "sponsor": "central,provincial",
     }
     assert list(state_to_params(state, BOUNDS)) == list(PARAM_KEYS)
+    assert read(state_to_params(state, BOUNDS)) == (state, [])
 
 
 @pytest.mark.parametrize(
@@ -115,6 +119,10 @@ def states(bounds: FilterBounds, known_ids: set[str]) -> st.SearchStrategy[Atlas
         selected=st.none() | st.sampled_from(sorted(known_ids)),
         present=st.booleans(),
         as_of=st.none() | st.integers(bounds.year_min, bounds.year_max),
+        org_group=st.none() | st.sampled_from(sorted(known_ids)),
+        org_categories=st.frozensets(st.sampled_from(list(ORG_CATEGORIES))),
+        designated=st.none() | st.booleans(),
+        sponsor_levels=st.frozensets(st.sampled_from(list(SPONSOR_LEVELS))),
     )
 
 
