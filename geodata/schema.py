@@ -353,6 +353,8 @@ CITIES_ZH: dict[str, str] = {
     "Xiaogan": "孝感", "Xingtai": "邢台", "Yiyang": "益阳", "Yueyang": "岳阳",
     "Zhangjiakou": "张家口", "Zhaoqing": "肇庆", "Zhenjiang": "镇江", "Zibo": "淄博",
     "Zunyi": "遵义",
+    # Cities the regions push (issue 12, session 3) brought.
+    "Guilin": "桂林", "Tangshan": "唐山", "Wuzhou": "梧州",
 }
 
 #: Rough extent of China's territory; a point outside it is surely a typo.
