@@ -355,7 +355,8 @@ CITIES_ZH: dict[str, str] = {
     "Zunyi": "遵义",
     # Cities the regions push (issue 12, session 3) brought.
     "Dongguan": "东莞", "Guilin": "桂林", "Taizhou": "台州", "Tangshan": "唐山",
-    "Wuzhou": "梧州", "Xianyang": "咸阳", "Zhongwei": "中卫",
+    "Nanping": "南平", "Tongchuan": "铜川", "Wenzhou": "温州", "Wuzhou": "梧州",
+    "Xianyang": "咸阳", "Zhongwei": "中卫",
 }
 
 #: Rough extent of China's territory; a point outside it is surely a typo.
