@@ -254,6 +254,9 @@ def _css(scale: float) -> str:
   background: rgba(255,255,255,0.94); border: 1px solid #999; border-radius: 4px;
   padding: 3px 8px; box-shadow: 0 1px 4px rgba(0,0,0,0.25); }}
 .cmf-legend-toggle:focus-visible {{ outline: 2px solid #0072B2; outline-offset: 2px; }}
+.cmf-legend .cmf-legend-toggle-small {{ box-shadow: none; padding: 1px 6px;
+  font-size: {11 * scale}px; font-weight: 500; }}
+.cmf-legend .cmf-legend-toggle-small[aria-expanded="true"] {{ margin-bottom: 6px; }}
 .cmf-stack {{ background: none; border: none; }}
 .cmf-stack-badge {{ width: 100%; height: 100%; box-sizing: border-box; border-radius: 50%;
   padding: {4 * scale ** 0.5:.1f}px; display: flex; cursor: pointer;

@@ -427,6 +427,30 @@ window.CMF = (function () {
     return base;
   }
 
+  /* A small legend that folds to one button, like the main legend; whether it is
+   * folded is remembered per kind of legend across layer swaps. */
+  var legendFolded = {};
+  function foldableLegend(cls, key, title, name) {
+    var d = el("div", null, "cmf-legend " + cls);
+    var btn = el("button", null, "cmf-legend-toggle cmf-legend-toggle-small");
+    btn.type = "button";
+    var body = el("div", null, "cmf-legend-body");
+    body.appendChild(el("h4", title));
+    function show() {
+      var open = !legendFolded[key];
+      body.style.display = open ? "" : "none";
+      btn.textContent = (open ? "Hide " : "Show ") + name;
+      btn.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    btn.addEventListener("click", function () { legendFolded[key] = !legendFolded[key]; show(); });
+    d.appendChild(btn);
+    d.appendChild(body);
+    show();
+    L.DomEvent.disableClickPropagation(d);
+    L.DomEvent.disableScrollPropagation(d);
+    return {box: d, body: body};
+  }
+
   function addChoropleth(target, spec) {
     var layer = L.geoJSON(spec.geojson, {
       pane: "cmf-choro",
@@ -446,8 +470,7 @@ window.CMF = (function () {
     });
     var legend = L.control({position: "bottomright"});
     legend.onAdd = function () {
-      var d = el("div", null, "cmf-legend");
-      d.appendChild(el("h4", spec.title));
+      var f = foldableLegend("cmf-choro-legend", "choro", spec.title, "shading legend"), d = f.body;
       (spec.legend || []).forEach(function (entry) {
         var r = el("div", null, "row");
         var sw = el("span");
@@ -457,8 +480,7 @@ window.CMF = (function () {
         r.appendChild(el("span", entry.label));
         d.appendChild(r);
       });
-      L.DomEvent.disableClickPropagation(d);
-      return d;
+      return f.box;
     };
     layer.on("add", function () { if (layer._map) { legend.addTo(layer._map); } });
     layer.on("remove", function () { legend.remove(); });
@@ -498,8 +520,7 @@ window.CMF = (function () {
     }
     var legend = L.control({position: "bottomright"});
     legend.onAdd = function () {
-      var d = el("div", null, "cmf-legend cmf-links-legend");
-      d.appendChild(el("h4", data.title || "Links"));
+      var f = foldableLegend("cmf-links-legend", "links", data.title || "Links", "links legend"), d = f.body;
       Object.keys(types).sort().forEach(function (t) {
         var r = el("div", null, "row");
         var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
@@ -515,8 +536,7 @@ window.CMF = (function () {
         d.appendChild(r);
       });
       if (data.hidden) { d.appendChild(el("div", data.hidden, "cmf-popup-via")); }
-      L.DomEvent.disableClickPropagation(d);
-      return d;
+      return f.box;
     };
     layer.on("add", function () {
       if (layer._map && (Object.keys(types).length || data.hidden)) { legend.addTo(layer._map); }

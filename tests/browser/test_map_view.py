@@ -216,6 +216,12 @@ def test_layer_toggle_filters_and_shading_keep_the_view(page, sample_app, sample
     box.press("Enter")
     assert wait_for(lambda: map_frame(page).locator(".leaflet-cmf-choro-pane path").count() > 0)
     frame = map_frame(page)
+    # The shading legend folds to one button, as the main legend does.
+    toggle = frame.locator(".cmf-choro-legend .cmf-legend-toggle")
+    assert toggle.inner_text() == "Hide shading legend"
+    toggle.click()
+    assert toggle.inner_text() == "Show shading legend"
+    assert not frame.locator(".cmf-choro-legend .cmf-legend-body").is_visible()
     assert frame.evaluate("() => window.__sameMap === true"), "the map was reloaded"
     assert same_view(settled_view(frame), before), "a layer toggle moved the view"
 
