@@ -21,6 +21,7 @@ import yaml
 from geodata.style import USER_DOM_MAX, USER_LAYER_LABEL
 
 from .conftest import ARTIFACTS, ROOT, start_app
+from .map_helpers import wait_for
 from .test_map_browser import MAP_IFRAME, map_frame, sidebar, wait_for_symbols
 
 pytestmark = pytest.mark.browser
@@ -39,16 +40,6 @@ GOOD_CSV = (
 )
 
 
-def wait_for(predicate, timeout_s: float = 30) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except Exception:  # an element was replaced mid-call; look again
-            pass
-        time.sleep(0.25)
-    return False
 
 
 def main_text(page) -> str:
