@@ -226,6 +226,16 @@ def test_layer_toggle_filters_and_shading_keep_the_view(page, sample_app, sample
     assert same_view(settled_view(frame), before), "a layer toggle moved the view"
 
 
+def url_matches_view(q: dict, v: dict, tol: float = 1e-3) -> bool:
+    """The link's lat/lon/zoom are the map's view (to the 4 decimals written)."""
+    try:
+        lat, lon, zoom = (float(q[k][0]) for k in ("lat", "lon", "zoom"))
+    except (KeyError, ValueError):
+        return False
+    return (abs(lat - v["lat"]) <= tol and abs(lon - v["lng"]) <= tol
+            and abs(zoom - v["zoom"]) <= 0.01)
+
+
 def test_view_in_url_back_forward_and_preset_recentres(page, sample_app):
     page.goto(sample_app, wait_until="domcontentloaded")
     frame = wait_for_map(page)
@@ -234,6 +244,9 @@ def test_view_in_url_back_forward_and_preset_recentres(page, sample_app):
     drag_map(page, 150, 0)
     assert wait_for(lambda: "lat" in query(page), 10)
     first = settled_view(frame)
+    # The link is written a moment after the map settles (debounced): wait for it, as
+    # a person pauses between two moves.
+    assert wait_for(lambda: url_matches_view(query(page), first), 10), (query(page), first)
     first_q = query(page)
     drag_map(page, 0, 120)
     assert wait_for(lambda: query(page).get("lat") != first_q["lat"], 10)
