@@ -42,8 +42,9 @@ def dataset_paths() -> tuple[str, ...]:
 
     ``links.yaml`` and ``designations.yaml`` in the same folder are read with them.
     """
-    if team.team_dsn():
-        directory = _published_folder(_team_stamp())
+    dsn = team.team_dsn()
+    if dsn:
+        directory = _published_folder(dsn, _team_stamp(dsn))
     else:
         directory = Path(os.environ.get(DATA_DIR_ENV, DATASET_DIR))
     return tuple(str(p) for p in default_dataset_paths(directory))
@@ -52,15 +53,15 @@ def dataset_paths() -> tuple[str, ...]:
 # Team mode: a short TTL, so an approval made on another app server shows here within
 # seconds; this server's own approvals clear it at once (refresh_team_data).
 @st.cache_data(ttl=3, show_spinner=False)
-def _team_stamp() -> tuple:
-    return team.current_stamp()
+def _team_stamp(dsn: str) -> tuple:
+    return team.current_stamp(dsn)
 
 
 # One export per published state of the database; a new approval is a new stamp, so a
 # new folder, loaded by the ordinary (validated) YAML loader.
 @st.cache_resource(show_spinner="Loading the published atlas…", max_entries=4)
-def _published_folder(stamp: tuple) -> Path:
-    return team.published_snapshot()
+def _published_folder(dsn: str, stamp: tuple) -> Path:
+    return team.published_snapshot(dsn=dsn)
 
 
 def refresh_team_data() -> None:

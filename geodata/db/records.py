@@ -267,6 +267,20 @@ def retire_record(conn: psycopg.Connection, record_id: str, *, expected_version:
                        who=who, retire=True)
 
 
+def _file_for(conn: psycopg.Connection, kind: str, record_id: str) -> str:
+    """The dataset file a new record of ``kind`` goes to: the one holding most records
+    of that kind, else the curated default (:data:`DEFAULT_FILES`)."""
+    got = conn.execute("SELECT dataset_file FROM records WHERE kind = %s GROUP BY 1 "
+                       "ORDER BY count(*) DESC, 1 LIMIT 1", (kind,)).fetchone()
+    if got:
+        return got[0]
+    name = DEFAULT_FILES[kind]
+    if not conn.execute("SELECT 1 FROM dataset_files WHERE name = %s", (name,)).fetchone():
+        raise EditRejectedError(record_id, [f"kind: the store has no {name} for a new {kind}; "
+                                            "an administrator imports it first"])
+    return name
+
+
 def create_record(conn: psycopg.Connection, doc: Mapping[str, Any], *,
                   source: Mapping[str, Any], who: str) -> int:
     """Add a new record as a draft; returns its version (1)."""
@@ -277,8 +291,8 @@ def create_record(conn: psycopg.Connection, doc: Mapping[str, Any], *,
         raise EditRejectedError(doc["id"], [f"id: a {doc['kind']} id starts with {prefix!r}"])
     order = _ordered_fields([], doc, list(doc))
     ordered = {k: doc[k] for k in order}
-    dataset_file = DEFAULT_FILES[doc["kind"]]
     with conn.transaction():
+        dataset_file = _file_for(conn, doc["kind"], doc["id"])
         exists = conn.execute("SELECT 1 FROM records WHERE id = %s", (doc["id"],)).fetchone()
         if exists:
             raise EditRejectedError(doc["id"], ["id: already used (ids are never reused)"])

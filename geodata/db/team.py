@@ -181,7 +181,7 @@ def new_record_template(kind: str) -> str:
         "kind": kind,
         "category": next(iter(schema.CATEGORIES[kind])),
         "name_en": "", "name_zh": "",
-        "province": "Beijing", "city": "Beijing",
+        "province": "Beijing", "city": "Beijing", "lat": 39.9042, "lon": 116.4074,
         "location_precision": "city",
         "year": 2024,
         "domains": [next(iter(schema.DOMAINS))],
