@@ -268,13 +268,14 @@ def retire_record(conn: psycopg.Connection, record_id: str, *, expected_version:
 
 
 def _file_for(conn: psycopg.Connection, kind: str, record_id: str) -> str:
-    """The dataset file a new record of ``kind`` goes to: the one holding most records
-    of that kind, else the curated default (:data:`DEFAULT_FILES`)."""
+    """The dataset file a new record of ``kind`` goes to: the curated default
+    (:data:`DEFAULT_FILES`), else the file holding most records of that kind."""
+    name = DEFAULT_FILES[kind]
     got = conn.execute("SELECT dataset_file FROM records WHERE kind = %s GROUP BY 1 "
-                       "ORDER BY count(*) DESC, 1 LIMIT 1", (kind,)).fetchone()
+                       "ORDER BY (dataset_file = %s) DESC, count(*) DESC, 1 LIMIT 1",
+                       (kind, name)).fetchone()
     if got:
         return got[0]
-    name = DEFAULT_FILES[kind]
     if not conn.execute("SELECT 1 FROM dataset_files WHERE name = %s", (name,)).fetchone():
         raise EditRejectedError(record_id, [f"kind: the store has no {name} for a new {kind}; "
                                             "an administrator imports it first"])
