@@ -7,40 +7,17 @@ review and revert, and the other pages reading the published atlas.
 
 from __future__ import annotations
 
-import secrets
-import shutil
 import time
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from geodata.db import accounts
 from geodata.db.published import read_published
 from geodata.db.records import publish_record, read_record, save_record
-from geodata.db.transfer import import_datasets
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "dashboard" / "app.py")
 RID = "cluster-alpha"
-
-
-@pytest.fixture
-def team_store(store, tmp_path, monkeypatch):
-    """The sample dataset in the store, an editor and a reviewer, and team mode on."""
-    data = tmp_path / "data"
-    data.mkdir()
-    shutil.copy(ROOT / "tests" / "data" / "sample.yaml", data)
-    (data / "links.yaml").write_text("[]\n", encoding="utf-8")
-    passwords = {"erin": secrets.token_urlsafe(16), "rhea": secrets.token_urlsafe(16)}
-    with store.admin() as conn:
-        import_datasets(conn, data)
-        accounts.add_user(conn, "erin", "editor", passwords["erin"])
-        accounts.add_user(conn, "rhea", "reviewer", passwords["rhea"])
-    monkeypatch.setenv("CMF_ATLAS_DB", store.app_dsn())
-    monkeypatch.setenv("CMF_ATLAS_USER_DIR", str(tmp_path / "user"))
-    store.passwords = passwords
-    return store
 
 
 def _team_app() -> AppTest:
