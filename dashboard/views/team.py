@@ -254,7 +254,7 @@ def _history_tab(account: accounts.Account, record_id: str | None) -> None:
     with team.session(account) as conn:
         changes = records.history(conn, record_id)
         _, version, _ = records.read_record(conn, record_id)
-    st.markdown(f"**History of** `{escape_markdown(record_id)}` (now version {version})")
+    st.markdown(f"**History of {escape_markdown(record_id)}** (now version {version})")
     if not changes:
         st.caption("No changes since the record was imported.")
         return
@@ -315,7 +315,7 @@ def main() -> None:
     if account is None:
         _sign_in_form()
         return
-    c1, c2 = st.columns([4, 1])
+    c1, c2 = st.columns([4, 1], vertical_alignment="center")
     c1.caption(f"Signed in as **{escape_markdown(account.name)}** ({account.role}). "
                "Sessions end after 30 minutes without use.")
     if c2.button("Sign out", key="team_sign_out"):
