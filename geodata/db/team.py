@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -96,12 +98,25 @@ def session_expired(signed_in_at: float, last_seen: float, now: float) -> bool:
     return now - last_seen > IDLE_TIMEOUT_S or now - signed_in_at > MAX_SESSION_S
 
 
-def published_snapshot(directory: Path | None = None, dsn: str | None = None) -> Path:
-    """Export what viewers see into a new folder (a temp one by default) as dataset
-    YAML, for the dashboard's ordinary loader; returns the folder."""
-    folder = Path(directory or tempfile.mkdtemp(prefix="cmf-atlas-published-"))
+#: How many exported published states a server keeps on disk (older ones are removed).
+KEEP_SNAPSHOTS = 4
+
+
+def published_snapshot(base: Path | None = None, dsn: str | None = None,
+                       keep: int = KEEP_SNAPSHOTS) -> Path:
+    """Export what viewers see into a new folder under ``base`` (a temp folder by
+    default) as dataset YAML, for the dashboard's ordinary loader; returns it.
+
+    Only the ``keep`` newest folders under ``base`` are kept, so a long-running
+    server does not fill the disk with one folder per approval.
+    """
+    base = Path(base or Path(tempfile.gettempdir()) / f"cmf-atlas-published-{os.getpid()}")
+    base.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{time.time_ns():020d}-", dir=base))
     with session(ANONYMOUS, dsn) as conn:
         export_datasets(conn, folder)
+    for old in sorted(p for p in base.iterdir() if p.is_dir())[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
     return folder
 
 

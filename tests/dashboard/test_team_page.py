@@ -227,3 +227,15 @@ def test_an_editor_adds_links_and_retires_a_record(team_store):
         retired = conn.execute("SELECT retired_by FROM records WHERE id = 'cluster-beta'"
                                ).fetchone()[0]
     assert retired == "erin"
+
+
+def test_a_server_keeps_only_the_newest_published_exports(team_store, tmp_path):
+    from geodata.db.team import published_snapshot
+
+    folders = [published_snapshot(tmp_path / "exports", keep=2) for _ in range(4)]
+    assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == [
+        f.name for f in folders[-2:]]
+    from geodata.load import load_records
+
+    assert load_records([folders[-1] / "sample.yaml"]) == \
+        load_records([ROOT / "tests" / "data" / "sample.yaml"])
