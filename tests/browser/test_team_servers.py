@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -70,12 +71,28 @@ def two_servers(team_db, tmp_path_factory) -> Iterator[list[str]]:
             proc.wait(timeout=10)
 
 
-def _open_team(browser, url: str, size: tuple[int, int]):
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
-    page = context.new_page()
-    page.goto(f"{url}/team")
-    page.get_by_label("Account name").wait_for(timeout=60_000)
-    return context, page
+@contextmanager
+def _two_pages(browser, urls: list[str], size: tuple[int, int]) -> Iterator[tuple]:
+    """The Team page of each server in a browser context of its own; both are
+    photographed into test-artifacts/team/ if the test fails."""
+    contexts, pages = [], []
+    for url in urls:
+        context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+        page = context.new_page()
+        page.goto(f"{url}/team")
+        page.get_by_label("Account name").wait_for(timeout=60_000)
+        contexts.append(context)
+        pages.append(page)
+    try:
+        yield tuple(pages)
+    except Exception:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        for name, page in zip("ab", pages, strict=True):
+            page.screenshot(path=str(SHOTS / f"FAILED-server-{name}.png"), full_page=True)
+        raise
+    finally:
+        for context in contexts:
+            context.close()
 
 
 def _sign_in(page, name: str, password: str) -> None:
@@ -116,10 +133,7 @@ def _save(page) -> None:
 
 
 def test_an_edit_made_in_one_server_appears_in_the_other(browser, two_servers, team_db):
-    a_url, b_url = two_servers
-    ctx_a, a = _open_team(browser, a_url, (1366, 768))
-    ctx_b, b = _open_team(browser, b_url, (1366, 768))
-    try:
+    with _two_pages(browser, two_servers, (1366, 768)) as (a, b):
         _sign_in(a, "rhea", team_db["passwords"]["rhea"])
         _sign_in(b, "erin", team_db["passwords"]["erin"])
         assert "city: Tianjin" in b.get_by_label(FIELDS).input_value()
@@ -138,14 +152,6 @@ def test_an_edit_made_in_one_server_appears_in_the_other(browser, two_servers, t
         if b.get_by_label("Account name").count():
             _sign_in(b, "erin", team_db["passwords"]["erin"])
         assert wait_for(lambda: "city: Binhai" in b.get_by_label(FIELDS).input_value(), 30)
-    except Exception:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        a.screenshot(path=str(SHOTS / "FAILED-server-a.png"), full_page=True)
-        b.screenshot(path=str(SHOTS / "FAILED-server-b.png"), full_page=True)
-        raise
-    finally:
-        ctx_a.close()
-        ctx_b.close()
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)], ids=["1920", "1366"])
@@ -153,10 +159,7 @@ def test_screenshots_of_editing_a_conflict_history_and_review(browser, two_serve
                                                               size):
     SHOTS.mkdir(parents=True, exist_ok=True)
     tag = f"{size[0]}x{size[1]}"
-    a_url, b_url = two_servers
-    ctx_a, a = _open_team(browser, a_url, size)
-    ctx_b, b = _open_team(browser, b_url, size)
-    try:
+    with _two_pages(browser, two_servers, size) as (a, b):
         a.screenshot(path=str(SHOTS / f"0-sign-in-{tag}.png"))
         _sign_in(a, "erin", team_db["passwords"]["erin"])
         _sign_in(b, "rhea", team_db["passwords"]["rhea"])
@@ -192,14 +195,6 @@ def test_screenshots_of_editing_a_conflict_history_and_review(browser, two_serve
         b.screenshot(path=str(SHOTS / f"4-review-{tag}.png"), full_page=True)
         b.get_by_role("button", name="Approve").first.click()
         b.get_by_text("viewers see it now").wait_for(timeout=30_000)
-    except Exception:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        a.screenshot(path=str(SHOTS / "FAILED-server-a.png"), full_page=True)
-        b.screenshot(path=str(SHOTS / "FAILED-server-b.png"), full_page=True)
-        raise
-    finally:
-        ctx_a.close()
-        ctx_b.close()
     assert sorted(p.name for p in SHOTS.glob(f"*-{tag}.png")) == [
         f"{n}-{tag}.png" for n in ("0-sign-in", "1-editing", "2-conflict", "3-history",
                                    "4-review")]

@@ -37,6 +37,14 @@ def _sign_in(at: AppTest, name: str, password: str) -> None:
     assert not at.exception
 
 
+def _signed_in(store, name: str, record: str = RID) -> AppTest:
+    """The Team page signed in as ``name`` (erin: editor, rhea: reviewer), ``record`` open."""
+    at = _team_app()
+    _sign_in(at, name, store.passwords[name])
+    at.selectbox(key="team_record").set_value(record).run()
+    return at
+
+
 def _texts(at: AppTest, kind: str) -> list[str]:
     """The messages of one kind, as read (Markdown escapes removed)."""
     return [e.value.replace("\\", "") for e in at.get(kind)]
@@ -93,9 +101,7 @@ def test_an_expired_session_must_sign_in_again(team_store):
 
 
 def test_an_editor_edits_and_moves_a_record_with_a_source(team_store):
-    at = _team_app()
-    _sign_in(at, "erin", team_store.passwords["erin"])
-    at.selectbox(key="team_record").set_value(RID).run()
+    at = _signed_in(team_store, "erin")
     _edit_yaml(at, "city: Tianjin", "city: Binhai")
     at.number_input(key="team_lat").set_value(39.1)
     at.number_input(key="team_lon").set_value(117.6)
@@ -121,9 +127,7 @@ def test_an_editor_edits_and_moves_a_record_with_a_source(team_store):
 
 
 def test_a_schema_error_is_a_message_and_the_record_is_unchanged(team_store):
-    at = _team_app()
-    _sign_in(at, "erin", team_store.passwords["erin"])
-    at.selectbox(key="team_record").set_value(RID).run()
+    at = _signed_in(team_store, "erin")
     _edit_yaml(at, "domains:\n- ai", "domains:\n- magic")
     _source(at, "edit")
     at.button(key="team_save").click().run()
@@ -169,9 +173,7 @@ def test_a_stale_save_shows_the_conflict_keeps_the_edit_and_reapplies_it(team_st
 
 
 def test_a_reviewer_approves_and_reverts(team_store):
-    at = _team_app()
-    _sign_in(at, "rhea", team_store.passwords["rhea"])
-    at.selectbox(key="team_record").set_value(RID).run()
+    at = _signed_in(team_store, "rhea")
     _edit_yaml(at, "city: Tianjin", "city: Binhai")
     _source(at, "edit")
     at.button(key="team_save").click().run()
