@@ -87,7 +87,7 @@ class ConflictError(RuntimeError):
             f"{record_id} was changed by {', '.join(who) or 'someone'} since you opened it "
             f"(your version {expected_version}, now {current_version}; changed: "
             f"{', '.join(touched) or 'nothing visible'}); your edit was not saved: "
-            "review the changes and apply it again")
+            "review the changes and apply it again.")
 
 
 @dataclass

@@ -180,7 +180,10 @@ def test_screenshots_of_editing_a_conflict_history_and_review(browser, two_serve
         _save(b)
         b.get_by_text("since you opened it").wait_for(timeout=30_000)
         assert new_year in b.get_by_label(FIELDS).input_value()  # the edit is kept
-        b.get_by_text("since you opened it").scroll_into_view_if_needed()
+        # the message in mid-screen: above it, Streamlit's fixed header would cover it
+        b.get_by_text("since you opened it").evaluate(
+            "e => e.scrollIntoView({block: 'center'})")
+        b.wait_for_timeout(300)
         b.screenshot(path=str(SHOTS / f"2-conflict-{tag}.png"))
         b.get_by_role("button", name="Load the latest version and reapply my edit").click()
         _settle(b)
