@@ -241,3 +241,36 @@ def test_a_server_keeps_only_the_newest_published_exports(team_store, tmp_path):
 
     assert load_records([folders[-1] / "sample.yaml"]) == \
         load_records([ROOT / "tests" / "data" / "sample.yaml"])
+
+
+def test_a_viewer_signs_in_but_has_nothing_to_edit(team_store):
+    import secrets
+
+    from geodata.db import accounts
+
+    password = secrets.token_urlsafe(16)
+    with team_store.admin() as conn:
+        accounts.add_user(conn, "vic", "viewer", password)
+    at = _team_app()
+    _sign_in(at, "vic", password)
+    assert at.session_state["team_account"]["role"] == "viewer"
+    assert any("editing needs an editor account" in i for i in _texts(at, "info"))
+    assert not at.tabs
+    assert not [t for t in at.text_area if t.key == "team_yaml"]
+    at.button(key="team_sign_out").click().run()
+    assert "team_account" not in at.session_state
+    assert at.text_input(key="team_name")
+
+
+def test_an_unreachable_store_is_a_message_not_a_traceback(monkeypatch, tmp_path):
+    from geodata.db.cluster import free_port
+
+    monkeypatch.setenv("CMF_ATLAS_DB", f"host=127.0.0.1 port={free_port()} dbname=x "
+                       "user=cmf_app password=unused connect_timeout=2")
+    monkeypatch.setenv("CMF_ATLAS_USER_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any("could not read the team store" in e and "make db" in e for e in errors)
+    assert all("unused" not in e for e in errors)  # the password is not shown
