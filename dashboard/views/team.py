@@ -297,6 +297,9 @@ def _review_tab(account: accounts.Account) -> None:
                      "draft": team.short_value(new) if new is not None else ""}
                     for f, (old, new) in draft.changes.items()]
             st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+            st.caption("Changes and their sources since approval")
+            st.dataframe(pd.DataFrame(team.history_rows(draft.entries)), hide_index=True,
+                         use_container_width=True)
             if st.button("Approve", key=f"team_approve_{draft.id}", type="primary"):
                 new = _run("Approve", lambda d=draft: _with(account, lambda c: (
                     records.publish_record(c, d.id, expected_version=d.version,

@@ -415,6 +415,8 @@ class Draft:
     retired: bool
     #: field -> (approved value, draft value); for a new record, old values are None.
     changes: dict[str, tuple[Any, Any]]
+    #: The changes since approval (history entries), with who made them and their sources.
+    entries: list[Change] = field(default_factory=list)
 
 
 def review_queue(conn: psycopg.Connection) -> list[Draft]:
@@ -439,7 +441,8 @@ def review_queue(conn: psycopg.Connection) -> list[Draft]:
             out.append(Draft(row["id"], row["name_en"], row["kind"], row["version"],
                              snap[1] if snap else None, row["updated_by"],
                              row["updated_at"].isoformat(timespec="seconds"),
-                             row["retired_at"] is not None, changes))
+                             row["retired_at"] is not None, changes,
+                             history(conn, row["id"], after_version=snap[1] if snap else 0)))
     return out
 
 

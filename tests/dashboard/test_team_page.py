@@ -178,6 +178,10 @@ def test_a_reviewer_approves_and_reverts(team_store):
     _source(at, "edit")
     at.button(key="team_save").click().run()
     assert at.button(key=f"team_approve_{RID}")
+    # the review shows the draft against the approved version, and the source given
+    changes, entries = (df.value for df in at.dataframe[-2:])
+    assert changes.set_index("field").loc["city"].tolist() == ["Tianjin", "Binhai"]
+    assert entries["source"].str.contains("Xinhua").all()
     at.button(key=f"team_approve_{RID}").click().run()
     assert not at.exception
     with team_store.session("v", "viewer") as conn:

@@ -44,6 +44,7 @@ def test_an_edit_of_a_published_record_stays_hidden_until_approved(imported):
         assert queue[RID].changes["lat"] == (approved["lat"], 22.8)
         assert queue[RID].published_version == approved_version
         assert queue[RID].updated_by == "ed"
+        assert [(e.who, e.source) for e in queue[RID].entries] == [("ed", SOURCE)]
         new_version = publish_record(reviewer, RID, expected_version=draft, who="rev")
         assert review_queue(reviewer) == []
     with imported.session("vi", "viewer") as viewer:
