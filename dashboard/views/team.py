@@ -300,7 +300,8 @@ def _review_tab(account: accounts.Account) -> None:
             st.caption("Changes and their sources since approval")
             st.dataframe(pd.DataFrame(team.history_rows(draft.entries)), hide_index=True,
                          use_container_width=True)
-            if st.button("Approve", key=f"team_approve_{draft.id}", type="primary"):
+            approve, send_back = st.columns([1, 3])
+            if approve.button("Approve", key=f"team_approve_{draft.id}", type="primary"):
                 new = _run("Approve", lambda d=draft: _with(account, lambda c: (
                     records.publish_record(c, d.id, expected_version=d.version,
                                            who=account.name))))
@@ -308,6 +309,17 @@ def _review_tab(account: accounts.Account) -> None:
                     cache.refresh_team_data()
                     _flash("success", f"Approved {draft.id} (version {new}); viewers see it "
                            "now.")
+                    st.rerun()
+            if send_back.button("Send back (discard the draft)", key=f"team_discard_{draft.id}",
+                                help="Return the record to its approved version; the draft "
+                                "stays in the history."):
+                new = _run("Send back", lambda d=draft: _with(account, lambda c: (
+                    records.discard_draft(c, d.id, expected_version=d.version,
+                                          who=account.name))))
+                if new is not None:
+                    _flash("info", f"Sent {draft.id} back to its approved version (version "
+                           f"{new}); the draft is kept in its history.")
+                    st.session_state[RELOAD_KEY] = {"id": draft.id}
                     st.rerun()
 
 

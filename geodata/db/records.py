@@ -338,6 +338,46 @@ def publish_record(conn: psycopg.Connection, record_id: str, *, expected_version
     return version
 
 
+def discard_draft(conn: psycopg.Connection, record_id: str, *, expected_version: int,
+                  who: str, note: str | None = None) -> int:
+    """Send a draft back: the record returns to its approved version (reviewers only).
+
+    Its draft links are removed and, if it was never approved, it is retired
+    (records are never deleted, ids never reused). The discarded values stay
+    in the history (``discard`` entry: old = the draft, new = the approved
+    values), so nothing is lost. Returns the new version.
+    """
+    with conn.transaction():
+        got = _read_row(conn, record_id, lock=True)
+        row, doc = got["row"], got["doc"]
+        if row["version"] != expected_version:
+            raise ConflictError(record_id, expected_version, row["version"],
+                                history(conn, record_id, after_version=expected_version), {})
+        if row["review_status"] == "published":
+            return row["version"]
+        conn.execute("DELETE FROM links WHERE from_id = %s AND review_status = 'draft'",
+                     (record_id,))
+        snap = read_published(conn, record_id)
+        if snap is None:
+            version = conn.execute(
+                "UPDATE records SET review_status = 'published', retired_at = now(), "
+                "retired_by = %s, version = version + 1, updated_at = now(), updated_by = %s "
+                "WHERE id = %s RETURNING version", (who, who, record_id)).fetchone()[0]
+            old, new = {"retired": False}, {"retired": True}
+        else:
+            approved = snap[0]
+            delta = _changed(doc, {k: approved.get(k) for k in dict.fromkeys([*doc, *approved])})
+            version = _write(conn, record_id, approved, list(approved), expected_version,
+                             "published", who, sources_changed="sources" in delta)
+            conn.execute("UPDATE records SET retired_at = NULL, retired_by = NULL "
+                         "WHERE id = %s", (record_id,))
+            old, new = {k: doc.get(k) for k in delta}, delta
+            if row["retired_at"] is not None:
+                old["retired"], new["retired"] = True, False
+        _append(conn, record_id, version, who, "discard", old, new, None, note)
+    return version
+
+
 def create_link(conn: psycopg.Connection, from_id: str, to_id: str, link_type: str, *,
                 expected_version: int, source: Mapping[str, Any], who: str) -> int:
     """Link ``from_id`` to ``to_id`` with ``source`` as its citation; returns the new

@@ -278,3 +278,17 @@ def test_an_unreachable_store_is_a_message_not_a_traceback(monkeypatch, tmp_path
     errors = [e.value for e in at.error]
     assert any("could not read the team store" in e and "make db" in e for e in errors)
     assert all("unused" not in e for e in errors)  # the password is not shown
+
+
+def test_a_reviewer_sends_a_draft_back(team_store):
+    at = _signed_in(team_store, "rhea")
+    _edit_yaml(at, "city: Tianjin", "city: Binhai")
+    _source(at, "edit")
+    at.button(key="team_save").click().run()
+    at.button(key=f"team_discard_{RID}").click().run()
+    assert not at.exception
+    assert any("Sent cluster-alpha back" in i for i in _texts(at, "info"))
+    assert "city: Tianjin" in at.text_area(key="team_yaml").value  # the form follows
+    with team_store.session("rhea", "reviewer") as conn:
+        doc, _, status = read_record(conn, RID)
+    assert (doc["city"], status) == ("Tianjin", "published")

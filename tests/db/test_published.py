@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from geodata.db.published import published_stamp, read_published
@@ -9,8 +10,11 @@ from geodata.db.records import (
     EditRejectedError,
     create_link,
     create_record,
+    discard_draft,
+    history,
     publish_record,
     read_record,
+    retire_record,
     review_queue,
     save_record,
 )
@@ -118,3 +122,40 @@ def test_a_new_record_appears_to_viewers_only_when_approved(imported):
         publish_record(reviewer, rec["id"], expected_version=draft.version, who="rev")
     with imported.session("vi", "viewer") as viewer:
         assert read_published(viewer, rec["id"])[0]["name_en"] == rec["name_en"]
+
+
+def test_a_reviewer_sends_a_draft_back_to_the_approved_version(imported):
+    records = load_records()
+    org = next(r.id for r in records if r.kind == "organisation" and r.placed)
+    cluster = next(r.id for r in records if r.kind == "cluster")
+    with imported.session("vi", "viewer") as viewer:
+        approved, _ = read_published(viewer, org)
+        links = viewer.execute("SELECT count(*) FROM links").fetchone()[0]
+    with imported.session("ed", "editor") as editor:
+        _, v1, _ = read_record(editor, org)
+        v2 = save_record(editor, org, {"city": "Nowhere", "sources": [SOURCE]}, expected_version=v1,
+                         source=SOURCE, who="ed")
+        v3 = create_link(editor, org, cluster, "partner_in", expected_version=v2,
+                         source=SOURCE, who="ed")
+        v4 = retire_record(editor, org, expected_version=v3, source=SOURCE, who="ed")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            discard_draft(editor, org, expected_version=v4, who="ed")
+    with imported.session("rev", "reviewer") as reviewer:
+        v5 = discard_draft(reviewer, org, expected_version=v4, who="rev", note="no source")
+        doc, version, status = read_record(reviewer, org)
+        assert (doc, version, status) == (approved, v5, "published")
+        assert review_queue(reviewer) == []
+        last = history(reviewer, org)[-1]
+        assert (last.action, last.who, last.note) == ("discard", "rev", "no source")
+        assert last.old_values["city"] == "Nowhere"
+        assert last.new_values["city"] == approved["city"]
+        assert (last.old_values["retired"], last.new_values["retired"]) == (True, False)
+        assert reviewer.execute("SELECT count(*) FROM links").fetchone()[0] == links
+        # a new record that is sent back is retired, never deleted
+        rec = next(r for r in records if r.kind == "zone").model_dump(exclude_none=True)
+        rec["id"] = "zone-sent-back"
+        create_record(reviewer, rec, source=SOURCE, who="rev")
+        discard_draft(reviewer, rec["id"], expected_version=1, who="rev")
+        assert reviewer.execute("SELECT retired_by FROM records WHERE id = 'zone-sent-back'"
+                                ).fetchone()[0] == "rev"
+        assert read_published(reviewer, rec["id"]) is None

@@ -28,11 +28,12 @@ CREATE TABLE published_records (
 CREATE INDEX published_records_geom_gist ON published_records USING gist (geom);
 
 -- Links are changes too: an editor's new link is a draft until its record is approved.
+-- A reviewer may also discard a draft ('discard': back to the approved version).
 ALTER TABLE links ADD COLUMN review_status text NOT NULL DEFAULT 'published'
     CHECK (review_status IN ('draft', 'published'));
 ALTER TABLE history DROP CONSTRAINT history_action_check;
 ALTER TABLE history ADD CONSTRAINT history_action_check
-    CHECK (action IN ('create', 'edit', 'retire', 'publish', 'revert', 'link'));
+    CHECK (action IN ('create', 'edit', 'retire', 'publish', 'revert', 'link', 'discard'));
 ALTER TABLE history DROP CONSTRAINT change_has_source;
 ALTER TABLE history ADD CONSTRAINT change_has_source CHECK (
     action NOT IN ('create', 'edit', 'retire', 'link') OR source IS NOT NULL);
