@@ -12,7 +12,7 @@ DB_PORT ?= 55432
 DB_NAME ?= cmf_atlas
 export CMF_ATLAS_DB_PORT := $(DB_PORT)
 
-.PHONY: setup system-deps db-deps db db-stop db-backup db-restore run test lint validate basemap clean
+.PHONY: setup system-deps db-deps db db-stop db-backup db-restore run run-team test lint validate basemap clean
 
 ## setup: Python virtualenv with pinned packages and the project installed
 setup: $(STAMPS)/venv
@@ -61,6 +61,15 @@ db-restore: setup
 run: setup system-deps
 	$(BIN)/python -m geodata validate
 	$(BIN)/streamlit run dashboard/app.py --server.address $(HOST) --server.port $(PORT)
+
+## run-team: the team store (make db, the curated data imported once) and the dashboard
+## against it in team mode (Team page: sign-in, editing, history, review). Create
+## accounts first: .venv/bin/python -m geodata db add-user NAME --role editor
+run-team: db system-deps
+	$(BIN)/python -m geodata db --dbname $(DB_NAME) import --if-empty
+	CMF_ATLAS_DB="$$($(BIN)/python -m geodata db --dbname $(DB_NAME) app-login)" && \
+	  export CMF_ATLAS_DB && \
+	  $(BIN)/streamlit run dashboard/app.py --server.address $(HOST) --server.port $(PORT)
 
 ## test: lint, validate the datasets, and run every test (unit, app, browser, database)
 test: setup system-deps db-deps lint validate

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import streamlit as st
 
 from dashboard import cache
 from dashboard.guard import guarded
 from dashboard.sidebar import atlas_bounds, render_sidebar
 from dashboard.url_sync import apply_url_to_session, write_session_to_url
+from geodata.db.team import team_dsn
 from geodata.detail import escape_markdown
 from geodata.load import DatasetError, problems_summary
 from geodata.relations import group_options
@@ -50,6 +52,11 @@ except DatasetError as exc:
 except (OSError, ValueError) as exc:
     st.error(f"CMF Atlas could not start: {escape_markdown(str(exc))}")
     st.stop()
+except psycopg.Error as exc:  # team mode: the database is down or refuses the app
+    st.error("CMF Atlas could not read the team store: "
+             f"{escape_markdown(' '.join(str(exc).split()))}. Is the database running "
+             "(`make db`) and CMF_ATLAS_DB right?")
+    st.stop()
 
 bounds = atlas_bounds(frame)
 # Before the sidebar, so a shared link sets the widgets' starting values.
@@ -57,7 +64,7 @@ apply_url_to_session(bounds, set(frame["id"]))
 with guarded("the sidebar"):
     render_sidebar(bounds, group_options(frame))
 
-page = st.navigation([
+pages = [
     st.Page("views/map.py", title="Map", icon=":material/map:", default=True),
     st.Page("views/charts.py", title="Charts", icon=":material/bar_chart:"),
     st.Page("views/compare.py", title="Compare", icon=":material/compare:"),
@@ -65,7 +72,10 @@ page = st.navigation([
     st.Page("views/your_data.py", title="Your data", icon=":material/upload_file:"),
     st.Page("views/screen.py", title="Screen a list", icon=":material/fact_check:"),
     st.Page("views/about.py", title="About", icon=":material/info:"),
-])
+]
+if team_dsn():  # team mode (CMF_ATLAS_DB): sign-in, editing, history, review
+    pages.insert(1, st.Page("views/team.py", title="Team", icon=":material/groups:"))
+page = st.navigation(pages)
 # An error in a page is logged and shown as a plain notice, never Streamlit's error box.
 with guarded(f"the {page.title} page"):
     page.run()

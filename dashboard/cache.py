@@ -16,6 +16,7 @@ import streamlit as st
 
 from geodata.assets import install_offline_assets
 from geodata.basemap import BASEMAP_PATH, basemap_geojson, load_basemap
+from geodata.db import team
 from geodata.filters import RecordFilter, filter_bounds, filter_records
 from geodata.layers import ScriptJSON, script_json
 from geodata.load import DATASET_DIR, default_dataset_paths
@@ -36,12 +37,36 @@ DATA_DIR_ENV = "CMF_ATLAS_DATA"
 
 
 def dataset_paths() -> tuple[str, ...]:
-    """The record files in use: ``$CMF_ATLAS_DATA/*.yaml`` or ``datasets/*.yaml``.
+    """The record files in use: ``$CMF_ATLAS_DATA/*.yaml`` or ``datasets/*.yaml``, or
+    in team mode (``CMF_ATLAS_DB`` set) the published atlas exported from the database.
 
     ``links.yaml`` and ``designations.yaml`` in the same folder are read with them.
     """
-    directory = Path(os.environ.get(DATA_DIR_ENV, DATASET_DIR))
+    dsn = team.team_dsn()
+    if dsn:
+        directory = _published_folder(dsn, _team_stamp(dsn))
+    else:
+        directory = Path(os.environ.get(DATA_DIR_ENV, DATASET_DIR))
     return tuple(str(p) for p in default_dataset_paths(directory))
+
+
+# Team mode: a short TTL, so an approval made on another app server shows here within
+# seconds; this server's own approvals clear it at once (refresh_team_data).
+@st.cache_data(ttl=3, show_spinner=False)
+def _team_stamp(dsn: str) -> tuple:
+    return team.current_stamp(dsn)
+
+
+# One export per published state of the database; a new approval is a new stamp, so a
+# new folder, loaded by the ordinary (validated) YAML loader.
+@st.cache_resource(show_spinner="Loading the published atlas…", max_entries=4)
+def _published_folder(dsn: str, stamp: tuple) -> Path:
+    return team.published_snapshot(dsn=dsn)
+
+
+def refresh_team_data() -> None:
+    """After an approval on this server: read the database's new state at once."""
+    _team_stamp.clear()
 
 
 def _stamps(paths: tuple[str, ...]) -> tuple[int, ...]:

@@ -11,7 +11,11 @@ a database the team edits together. Modules, each with one job:
 - :mod:`geodata.db.transfer`: curated YAML into the database and back, byte
   for byte;
 - :mod:`geodata.db.records`: saving edits with optimistic concurrency,
-  history, revert, review;
+  links, history, revert, the review queue and approval;
+- :mod:`geodata.db.published`: the approved snapshot of each record, which
+  is all viewers read (an edit waiting for review does not hide it);
+- :mod:`geodata.db.team`: the dashboard's team mode (``CMF_ATLAS_DB``),
+  sessions and turning the Team page's form into edits;
 - :mod:`geodata.db.accounts`: accounts (argon2 hashes), rate-limited sign-in,
   sessions under a PostgreSQL role;
 - :mod:`geodata.db.backup`: pg_dump / pg_restore.

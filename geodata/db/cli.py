@@ -11,6 +11,9 @@ Commands
 ``export OUT_DIR``            write the YAML back (published records)
 ``add-user NAME --role R``    create an account; password from a prompt, or from
                               the environment variable named by ``--password-env``
+``app-login``                 let the dashboard's ``cmf_app`` role log in to the local
+                              cluster (random password in ``.pgdata/app.pgpass``, 0600)
+                              and print the ``CMF_ATLAS_DB`` connection string
 ``backup FILE`` / ``restore FILE``  pg_dump / pg_restore
 """
 
@@ -40,6 +43,10 @@ def add_db_parser(sub: argparse._SubParsersAction) -> None:
     cmd.add_parser("init", help="create the database if missing and apply migrations")
     imp = cmd.add_parser("import", help="load the curated YAML into an empty store")
     imp.add_argument("--data", type=Path, help="datasets folder (default: datasets/)")
+    imp.add_argument("--if-empty", action="store_true",
+                     help="do nothing (exit 0) when the store already holds records")
+    cmd.add_parser("app-login", help="let the dashboard (cmf_app) log in to the local "
+                   "cluster; prints the CMF_ATLAS_DB connection string")
     exp = cmd.add_parser("export", help="write the store's records back as dataset YAML")
     exp.add_argument("out", type=Path, help="folder to write the .yaml files into")
     exp.add_argument("--include-drafts", action="store_true",
@@ -82,6 +89,31 @@ def _ensure_database(dbname: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'")
                          .format(sql.Identifier(dbname)))
             print(f"created database {dbname}")
+
+
+def _app_login(conn, dbname: str) -> str:
+    """Enable the ``cmf_app`` login with the password kept in ``.pgdata/app.pgpass``
+    (created once, random, 0600); returns the dashboard's connection string, which
+    names the password file rather than holding the password."""
+    import secrets
+
+    from geodata.db import accounts
+    from geodata.db.cluster import HOST
+    from geodata.db.connect import local_cluster
+
+    cluster = local_cluster()
+    passfile = cluster.root / "app.pgpass"
+    password = None
+    if passfile.is_file():
+        password = passfile.read_text(encoding="utf-8").strip().rsplit(":", 1)[-1]
+    if not password:
+        password = secrets.token_urlsafe(24)  # [A-Za-z0-9_-]: nothing to escape in pgpass
+        fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"{HOST}:{cluster.port}:*:{accounts.APP_ROLE}:{password}\n")
+    accounts.enable_app_login(conn, password)
+    return (f"host={HOST} port={cluster.port} dbname={dbname} user={accounts.APP_ROLE} "
+            f"passfile={passfile}")
 
 
 def run_db(args: argparse.Namespace) -> int:
@@ -127,7 +159,13 @@ def run_db(args: argparse.Namespace) -> int:
         with connect(admin_dsn(args.dbname)) as conn:
             if args.db_command == "import":
                 kwargs = {"directory": args.data} if args.data else {}
+                held = conn.execute("SELECT count(*) FROM records").fetchone()[0]
+                if args.if_empty and held:
+                    print(f"the store holds {held} records already; import skipped")
+                    return 0
                 print(f"imported {transfer.import_datasets(conn, **kwargs)}")
+            elif args.db_command == "app-login":
+                print(_app_login(conn, args.dbname))
             elif args.db_command == "export":
                 counts = transfer.export_datasets(conn, args.out,
                                                   include_drafts=args.include_drafts)

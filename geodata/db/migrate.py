@@ -186,7 +186,11 @@ def sync_schema_rules(conn: psycopg.Connection) -> None:
 
 
 def migrate(conn: psycopg.Connection) -> list[str]:
-    """Apply pending migrations, then sync the generated rules; returns what was applied."""
+    """Apply pending migrations, sync the generated rules, and snapshot any published
+    record that has no published snapshot yet (0005); returns what was applied."""
+    from geodata.db.published import backfill
+
     applied = apply_migrations(conn)
     sync_schema_rules(conn)
+    backfill(conn)
     return applied

@@ -34,9 +34,11 @@ from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
 from geodata.db import documents as docs
+from geodata.db.published import _docs_of, read_published, snapshot_records
 from geodata.db.transfer import insert_sources
 from geodata.load import _problems_from_validation
-from geodata.schema import ID_PREFIXES, RECORD_COLUMNS, Record, Source
+from geodata.relations import LINK_ENDS, LINKS_FILE
+from geodata.schema import ID_PREFIXES, RECORD_COLUMNS, Link, Record, Source
 
 #: Which file a new record of each kind is exported to.
 DEFAULT_FILES: dict[str, str] = {
@@ -85,7 +87,7 @@ class ConflictError(RuntimeError):
             f"{record_id} was changed by {', '.join(who) or 'someone'} since you opened it "
             f"(your version {expected_version}, now {current_version}; changed: "
             f"{', '.join(touched) or 'nothing visible'}); your edit was not saved: "
-            "review the changes and apply it again")
+            "review the changes and apply it again.")
 
 
 @dataclass
@@ -265,6 +267,21 @@ def retire_record(conn: psycopg.Connection, record_id: str, *, expected_version:
                        who=who, retire=True)
 
 
+def _file_for(conn: psycopg.Connection, kind: str, record_id: str) -> str:
+    """The dataset file a new record of ``kind`` goes to: the curated default
+    (:data:`DEFAULT_FILES`), else the file holding most records of that kind."""
+    name = DEFAULT_FILES[kind]
+    got = conn.execute("SELECT dataset_file FROM records WHERE kind = %s GROUP BY 1 "
+                       "ORDER BY (dataset_file = %s) DESC, count(*) DESC, 1 LIMIT 1",
+                       (kind, name)).fetchone()
+    if got:
+        return got[0]
+    if not conn.execute("SELECT 1 FROM dataset_files WHERE name = %s", (name,)).fetchone():
+        raise EditRejectedError(record_id, [f"kind: the store has no {name} for a new {kind}; "
+                                            "an administrator imports it first"])
+    return name
+
+
 def create_record(conn: psycopg.Connection, doc: Mapping[str, Any], *,
                   source: Mapping[str, Any], who: str) -> int:
     """Add a new record as a draft; returns its version (1)."""
@@ -275,8 +292,8 @@ def create_record(conn: psycopg.Connection, doc: Mapping[str, Any], *,
         raise EditRejectedError(doc["id"], [f"id: a {doc['kind']} id starts with {prefix!r}"])
     order = _ordered_fields([], doc, list(doc))
     ordered = {k: doc[k] for k in order}
-    dataset_file = DEFAULT_FILES[doc["kind"]]
     with conn.transaction():
+        dataset_file = _file_for(conn, doc["kind"], doc["id"])
         exists = conn.execute("SELECT 1 FROM records WHERE id = %s", (doc["id"],)).fetchone()
         if exists:
             raise EditRejectedError(doc["id"], ["id: already used (ids are never reused)"])
@@ -295,7 +312,12 @@ def create_record(conn: psycopg.Connection, doc: Mapping[str, Any], *,
 
 def publish_record(conn: psycopg.Connection, record_id: str, *, expected_version: int,
                    who: str, note: str | None = None) -> int:
-    """Approve a draft (reviewers only: the database refuses an editor's publish)."""
+    """Approve a draft (reviewers only: the database refuses an editor's publish).
+
+    The approved working row becomes what viewers see: its snapshot in
+    ``published_records`` is rewritten (removed, for an approved retirement)
+    and the draft links starting at the record are approved with it.
+    """
     with conn.transaction():
         got = _read_row(conn, record_id, lock=True)
         row = got["row"]
@@ -308,9 +330,160 @@ def publish_record(conn: psycopg.Connection, record_id: str, *, expected_version
             "UPDATE records SET review_status = 'published', version = version + 1, "
             "updated_at = now(), updated_by = %s WHERE id = %s RETURNING version",
             (who, record_id)).fetchone()[0]
+        conn.execute("UPDATE links SET review_status = 'published' WHERE from_id = %s "
+                     "AND review_status = 'draft'", (record_id,))
+        snapshot_records(conn, [record_id], who=who)
         _append(conn, record_id, version, who, "publish", {"review_status": "draft"},
                 {"review_status": "published"}, None, note)
     return version
+
+
+def discard_draft(conn: psycopg.Connection, record_id: str, *, expected_version: int,
+                  who: str, note: str | None = None) -> int:
+    """Send a draft back: the record returns to its approved version (reviewers only).
+
+    Its draft links are removed and, if it was never approved, it is retired
+    (records are never deleted, ids never reused). The discarded values stay
+    in the history (``discard`` entry: old = the draft, new = the approved
+    values), so nothing is lost. Returns the new version.
+    """
+    with conn.transaction():
+        got = _read_row(conn, record_id, lock=True)
+        row, doc = got["row"], got["doc"]
+        if row["version"] != expected_version:
+            raise ConflictError(record_id, expected_version, row["version"],
+                                history(conn, record_id, after_version=expected_version), {})
+        if row["review_status"] == "published":
+            return row["version"]
+        conn.execute("DELETE FROM links WHERE from_id = %s AND review_status = 'draft'",
+                     (record_id,))
+        snap = read_published(conn, record_id)
+        if snap is None:
+            version = conn.execute(
+                "UPDATE records SET review_status = 'published', retired_at = now(), "
+                "retired_by = %s, version = version + 1, updated_at = now(), updated_by = %s "
+                "WHERE id = %s RETURNING version", (who, who, record_id)).fetchone()[0]
+            old, new = {"retired": False}, {"retired": True}
+        else:
+            approved = snap[0]
+            delta = _changed(doc, {k: approved.get(k) for k in dict.fromkeys([*doc, *approved])})
+            version = _write(conn, record_id, approved, list(approved), expected_version,
+                             "published", who, sources_changed="sources" in delta)
+            conn.execute("UPDATE records SET retired_at = NULL, retired_by = NULL "
+                         "WHERE id = %s", (record_id,))
+            old, new = {k: doc.get(k) for k in delta}, delta
+            if row["retired_at"] is not None:
+                old["retired"], new["retired"] = True, False
+        _append(conn, record_id, version, who, "discard", old, new, None, note)
+    return version
+
+
+def create_link(conn: psycopg.Connection, from_id: str, to_id: str, link_type: str, *,
+                expected_version: int, source: Mapping[str, Any], who: str) -> int:
+    """Link ``from_id`` to ``to_id`` with ``source`` as its citation; returns the new
+    version of ``from_id``.
+
+    A link is a change of the record it starts at: the record becomes a draft,
+    its history gets a ``link`` entry, and viewers see the link once a
+    reviewer approves the record (:func:`publish_record`).
+
+    Raises
+    ------
+    ConflictError
+        ``from_id`` is no longer at ``expected_version``.
+    EditRejectedError
+        The link breaks the schema (type, ends, loop, duplicate) or the source does.
+    """
+    doc = {"from": from_id, "to": to_id, "type": link_type, "sources": [dict(source)]}
+    try:
+        Link.model_validate(doc)
+    except ValidationError as exc:
+        raise EditRejectedError(from_id, [
+            f"{p.field}: {p.message}"
+            for p in _problems_from_validation("-", None, "-", exc)]) from None
+    with conn.transaction():
+        row = _read_row(conn, from_id, lock=True)["row"]
+        if row["version"] != expected_version:
+            raise ConflictError(from_id, expected_version, row["version"],
+                                history(conn, from_id, after_version=expected_version),
+                                {"links": [doc]})
+        target = conn.execute("SELECT kind, retired_at FROM records WHERE id = %s",
+                              (to_id,)).fetchone()
+        if target is None or target[1] is not None:
+            raise EditRejectedError(from_id, [f"to: no current record has id {to_id!r}"])
+        allowed = LINK_ENDS.get(link_type, (None, None))
+        for end, kind, kinds in (("from", row["kind"], allowed[0]), ("to", target[0], allowed[1])):
+            if kinds is not None and kind not in kinds:
+                raise EditRejectedError(from_id, [
+                    f"{end}: a {link_type} link cannot have a {kind} at its {end} end"])
+        if conn.execute("SELECT 1 FROM links WHERE from_id = %s AND to_id = %s AND type = %s",
+                        (from_id, to_id, link_type)).fetchone():
+            raise EditRejectedError(from_id, [f"link: {from_id} is already {link_type} {to_id}"])
+        position = conn.execute(
+            "SELECT coalesce(max(file_position) + 1, 0) FROM links WHERE dataset_file = %s",
+            (LINKS_FILE,)).fetchone()[0]
+        if not conn.execute("SELECT 1 FROM dataset_files WHERE name = %s",
+                            (LINKS_FILE,)).fetchone():
+            raise EditRejectedError(from_id, [f"link: the store has no {LINKS_FILE}; "
+                                              "import the datasets first"])
+        link_id = conn.execute(
+            "INSERT INTO links (from_id, to_id, type, dataset_file, file_position, "
+            "field_order, review_status) VALUES (%s, %s, %s, %s, %s, %s, 'draft') RETURNING id",
+            (from_id, to_id, link_type, LINKS_FILE, position,
+             ["from", "to", "type", "sources"])).fetchone()[0]
+        insert_sources(conn, "link_id", link_id, [dict(source)])
+        version = conn.execute(
+            "UPDATE records SET review_status = 'draft', version = version + 1, "
+            "updated_at = now(), updated_by = %s WHERE id = %s RETURNING version",
+            (who, from_id)).fetchone()[0]
+        _append(conn, from_id, version, who, "link", {},
+                {"links": {"to": to_id, "type": link_type}}, source)
+    return version
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A record waiting for review: what changed since it was last approved."""
+
+    id: str
+    name: str
+    kind: str
+    version: int
+    published_version: int | None
+    updated_by: str
+    updated_at: str
+    retired: bool
+    #: field -> (approved value, draft value); for a new record, old values are None.
+    changes: dict[str, tuple[Any, Any]]
+    #: The changes since approval (history entries), with who made them and their sources.
+    entries: list[Change] = field(default_factory=list)
+
+
+def review_queue(conn: psycopg.Connection) -> list[Draft]:
+    """Every draft (new records, edits of approved ones, retirements), oldest first."""
+    with conn.transaction():
+        rows = _docs_of(conn, "review_status = 'draft' ORDER BY updated_at, id", ())
+        out = []
+        for item in rows:
+            row, doc = item["row"], item["doc"]
+            snap = read_published(conn, row["id"])
+            old = snap[0] if snap else {}
+            changes = {k: (old.get(k), doc.get(k)) for k in dict.fromkeys([*old, *doc])
+                       if json.dumps(old.get(k), sort_keys=True)
+                       != json.dumps(doc.get(k), sort_keys=True)}
+            pending_links = conn.execute(
+                "SELECT to_id, type FROM links WHERE from_id = %s AND review_status = 'draft'",
+                (row["id"],)).fetchall()
+            if pending_links:
+                changes["links"] = (None, [f"{t} {to}" for to, t in pending_links])
+            if row["retired_at"] is not None:
+                changes["retired"] = (False, True)
+            out.append(Draft(row["id"], row["name_en"], row["kind"], row["version"],
+                             snap[1] if snap else None, row["updated_by"],
+                             row["updated_at"].isoformat(timespec="seconds"),
+                             row["retired_at"] is not None, changes,
+                             history(conn, row["id"], after_version=snap[1] if snap else 0)))
+    return out
 
 
 def revert_change(conn: psycopg.Connection, change_id: int, *, expected_version: int,

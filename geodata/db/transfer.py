@@ -9,9 +9,11 @@ original comment header, items in their original order, keys in their
 written order, so ``import`` then ``export`` gives the same bytes and the
 team's work can be reviewed in git.
 
-Export writes published, unretired records only (what reviewers approved),
-and the links and designations whose records are written; pass
-``include_drafts=True`` for a working copy.
+Export writes the approved snapshots only (``published_records``: what
+reviewers approved, even while a newer draft is being edited), and the
+approved links and designations whose records are written; pass
+``include_drafts=True`` for the working copy (unretired rows, drafts too).
+A viewer's connection can export the published store.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from geodata.db import documents as docs
+from geodata.db.published import published_docs, snapshot_records
 from geodata.load import DATASET_DIR, default_dataset_paths
 from geodata.relations import load_atlas, relation_paths
 from geodata.yaml_style import write_yaml_file
@@ -135,6 +138,7 @@ def import_datasets(conn: psycopg.Connection, directory: Path = DATASET_DIR) -> 
                 else:
                     _insert(conn, "designations", {**docs.designation_row(item), **where})
                     n_designations += 1
+        snapshot_records(conn, None, who="import")
     return TransferCounts(n_files, n_records, n_links, n_designations)
 
 
@@ -157,17 +161,23 @@ def export_datasets(conn: psycopg.Connection, directory: Path, *,
     n_records = n_links = n_designations = 0
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         files = cur.execute("SELECT * FROM dataset_files ORDER BY name").fetchall()
-        record_sources = _sources_by(conn, "record_id")
         link_sources = _sources_by(conn, "link_id")
-        status = "" if include_drafts else " AND review_status = 'published'"
-        records = cur.execute(
-            "SELECT * FROM records WHERE retired_at IS NULL" + status
-            + " ORDER BY dataset_file, file_position").fetchall()
-        written = {r["id"] for r in records}
         per_file: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in records:
-            per_file[row["dataset_file"]].append(docs.record_doc(row, record_sources[row["id"]]))
-        for row in cur.execute("SELECT * FROM links ORDER BY dataset_file, file_position"):
+        written: set[str] = set()
+        if include_drafts:
+            record_sources = _sources_by(conn, "record_id")
+            for row in cur.execute("SELECT * FROM records WHERE retired_at IS NULL "
+                                   "ORDER BY dataset_file, file_position").fetchall():
+                per_file[row["dataset_file"]].append(
+                    docs.record_doc(row, record_sources[row["id"]]))
+                written.add(row["id"])
+        else:
+            for snap in published_docs(conn):
+                per_file[snap["dataset_file"]].append(snap["doc"])
+                written.add(snap["doc"]["id"])
+        link_filter = "" if include_drafts else " WHERE review_status = 'published'"
+        for row in cur.execute("SELECT * FROM links" + link_filter
+                               + " ORDER BY dataset_file, file_position").fetchall():
             if row["from_id"] in written and row["to_id"] in written:
                 per_file[row["dataset_file"]].append(docs.link_doc(row, link_sources[row["id"]]))
         for row in cur.execute(

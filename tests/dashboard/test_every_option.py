@@ -181,13 +181,38 @@ def _exercise(at: AppTest, page: str, seen: set[str], tried: list[str], depth: i
                 _exercise(at, page, seen, tried, depth + 1)
 
 
-@pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("dataset", list(DATASETS))
-def test_every_option_of_every_widget(monkeypatch, tmp_path, dataset, page):
-    for name, value in DATASETS[dataset].items():
+#: (dataset, page) pairs: every page on every dataset; the Team page exists only in team
+#: mode, where it runs on a throwaway database (tests/dashboard/conftest.py).
+CASES = [(d, p) for p in PAGES if p != "team" for d in DATASETS] + [("team", "team")]
+
+
+def _team_mode(request) -> dict:
+    """Team mode on the sample in a throwaway store, signed in as a reviewer (who has
+    every widget of the page), with one edit in the history so revert is offered."""
+    import time
+
+    from geodata.db.records import save_record
+
+    store = request.getfixturevalue("team_store")
+    with store.session("erin", "editor") as conn:
+        save_record(conn, "cluster-alpha", {"city": "Binhai"}, expected_version=1, who="erin",
+                    source={"publisher": "P", "title": "T"})
+    now = time.time()
+    return {"team_account": {"name": "rhea", "role": "reviewer", "signed_in_at": now,
+                             "last_seen": now}}
+
+
+@pytest.mark.parametrize(("dataset", "page"), CASES)
+def test_every_option_of_every_widget(monkeypatch, tmp_path, dataset, page, request):
+    state = {}
+    if dataset == "team":
+        state = _team_mode(request)
+    for name, value in DATASETS.get(dataset, {}).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("CMF_ATLAS_USER_DIR", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in state.items():
+        at.session_state[key] = value
     if dataset.endswith("+user"):
         at.session_state["user_datasets"] = add_dataset(
             (), preview_import(USER_CSV, "mine.csv"), file_digest(USER_CSV))
@@ -196,7 +221,13 @@ def test_every_option_of_every_widget(monkeypatch, tmp_path, dataset, page):
     if page != "map":
         at.switch_page(f"views/{page}.py").run()
     assert not at.exception, f"{page} raised: {at.exception[0].value}"
+    if page == "team":
+        assert at.selectbox(key="team_revert_pick")  # the page was reached, signed in
     tried: list[str] = []
     _exercise(at, page, set(), tried, 0)
     # The sidebar alone has a dozen settings: a page that yields none was not reached.
     assert len(tried) >= 12, tried
+    if page == "team":
+        for key in ("team_record", "team_link_type", "team_link_to", "team_new_kind",
+                    "team_revert_pick", "team_retire_ok"):
+            assert any(f"{key}'" in t for t in tried), key

@@ -11,10 +11,8 @@ import pytest
 from geodata.db.backup import BackupError, backup_database, restore_database
 from geodata.db.records import read_record, save_record
 
-from .conftest import start_throwaway_cluster
-
-TABLES = ("records", "sources", "links", "designations", "history", "accounts",
-          "dataset_files", "schema_migrations", "vocab_category")
+TABLES = ("records", "published_records", "sources", "links", "designations", "history",
+          "accounts", "dataset_files", "schema_migrations", "vocab_category")
 
 
 def _contents(dsn: str) -> dict[str, list[str]]:
@@ -24,7 +22,7 @@ def _contents(dsn: str) -> dict[str, list[str]]:
             f"SELECT t::text FROM {t} t")) for t in TABLES}  # table names are constants
 
 
-def test_restore_into_a_new_cluster_matches_the_original(imported, tmp_path):
+def test_restore_into_a_new_cluster_matches_the_original(imported, tmp_path, new_cluster):
     rid = "fund-foshan-cmf-innovative-industries"
     with imported.admin() as conn:
         _, version, _ = read_record(conn, rid)
@@ -34,7 +32,7 @@ def test_restore_into_a_new_cluster_matches_the_original(imported, tmp_path):
     original = _contents(imported.dsn)
     assert len(original["records"]) > 100
     assert len(original["history"]) == 1
-    other = start_throwaway_cluster()
+    other = new_cluster()
     try:
         assert restore_database(other.dsn("postgres"), dump, "cmf_atlas") == ""
         assert _contents(other.dsn("cmf_atlas")) == original

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import psycopg
+
 from geodata.cli import main
 from geodata.load import DATASET_DIR
 
@@ -27,3 +29,33 @@ def test_db_commands_init_import_export_add_user(store, tmp_path, monkeypatch, c
     monkeypatch.delenv("NEW_PW")
     assert main(["db", "add-user", "eve", "--role", "viewer", "--password-env", "NEW_PW"]) == 2
     assert "NEW_PW is not set" in capsys.readouterr().err
+
+
+def test_import_if_empty_and_app_login_for_the_dashboard(store, monkeypatch, capsys):
+    """``make run-team``'s steps: import once, then a passfile login for ``cmf_app``."""
+    from geodata.db import accounts, connect
+
+    monkeypatch.delenv("CMF_ATLAS_DATABASE_URL", raising=False)
+    monkeypatch.setattr(connect, "LOCAL_CLUSTER_DIR", store.cluster.root)
+    monkeypatch.setenv("CMF_ATLAS_DB_PORT", str(store.cluster.port))
+    db = ["db", "--dbname", store.dbname]
+    assert main([*db, "import", "--if-empty"]) == 0
+    assert "imported" in capsys.readouterr().out
+    assert main([*db, "import", "--if-empty"]) == 0
+    assert "import skipped" in capsys.readouterr().out
+    try:
+        assert main([*db, "app-login"]) == 0
+        dsn = capsys.readouterr().out.strip()
+        passfile = store.cluster.root / "app.pgpass"
+        assert f"passfile={passfile}" in dsn
+        assert "password=" not in dsn
+        assert oct(passfile.stat().st_mode & 0o777) == "0o600"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            assert conn.execute("SELECT current_user").fetchone()[0] == accounts.APP_ROLE
+        secret = passfile.read_text()
+        assert main([*db, "app-login"]) == 0  # again: the same password, kept
+        assert capsys.readouterr().out.strip() == dsn
+        assert passfile.read_text() == secret
+    finally:  # the session's other tests log in as cmf_app with the fixture's password
+        with store.admin() as conn:
+            accounts.enable_app_login(conn, store.app_password)

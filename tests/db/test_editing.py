@@ -6,10 +6,12 @@ import threading
 
 import pytest
 
+from geodata.db.published import read_published
 from geodata.db.records import (
     ConflictError,
     EditRejectedError,
     history,
+    publish_record,
     read_record,
     retire_record,
     revert_change,
@@ -107,13 +109,18 @@ def test_revert_refuses_to_drop_a_later_change_to_the_same_field(imported):
         assert read_record(conn, RID)[0]["city"] == "Nanhai"
 
 
-def test_retire_hides_a_record_but_keeps_it_and_its_history(imported):
+def test_retire_hides_a_record_once_approved_but_keeps_it_and_its_history(imported):
     with imported.session("rev", "reviewer") as conn:
         _, version, _ = read_record(conn, RID)
-        retire_record(conn, RID, expected_version=version, source=SOURCE, who="rev")
+        retired = retire_record(conn, RID, expected_version=version, source=SOURCE, who="rev")
         assert history(conn, RID)[-1].action == "retire"
     with imported.session("vi", "viewer") as viewer:
-        assert viewer.execute("SELECT 1 FROM records WHERE id = %s", (RID,)).fetchone() is None
+        # a retirement is a draft too: viewers still see the approved record
+        assert read_published(viewer, RID) is not None
+    with imported.session("rev", "reviewer") as conn:
+        publish_record(conn, RID, expected_version=retired, who="rev")
+    with imported.session("vi", "viewer") as viewer:
+        assert read_published(viewer, RID) is None
     with imported.admin() as conn:
         assert conn.execute("SELECT retired_by FROM records WHERE id = %s",
                             (RID,)).fetchone()[0] == "rev"

@@ -34,17 +34,20 @@ def _login_role(store, group: str) -> psycopg.Connection:
                            f"user={name} password={password}", autocommit=True)
 
 
-def test_a_viewer_sees_published_rows_only(imported):
+def test_a_viewer_sees_published_snapshots_only(imported):
     draft = _draft(imported)
     with imported.admin() as conn:
         total = conn.execute("SELECT count(*) FROM records").fetchone()[0]
     with _login_role(imported, "cmf_viewer") as viewer:
-        ids = {r[0] for r in viewer.execute("SELECT id FROM records")}
+        ids = {r[0] for r in viewer.execute("SELECT id FROM published_records")}
         assert draft not in ids
         assert len(ids) == total - 1
-        # the links and sources of a hidden record are hidden too
-        assert viewer.execute("SELECT count(*) FROM sources WHERE record_id = %s",
-                              (draft,)).fetchone()[0] == 0
+        # the working rows (drafts' text) and records' sources are not a viewer's
+        for table in ("records", "organisations"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                viewer.execute(f"SELECT id FROM {table}")
+        assert viewer.execute("SELECT count(*) FROM sources WHERE record_id IS NOT NULL"
+                              ).fetchone()[0] == 0
     with imported.session("ed", "editor") as editor:
         assert editor.execute("SELECT count(*) FROM records").fetchone()[0] == total
 
@@ -56,6 +59,9 @@ def test_a_viewer_sees_published_rows_only(imported):
     "INSERT INTO history (record_id, version, who, action, fields, old_values, new_values) "
     "VALUES ('zone-x', 1, 'me', 'publish', '{}', '{}', '{}')",
     "SELECT * FROM accounts",
+    "DELETE FROM published_records",
+    "INSERT INTO links (from_id, to_id, type, dataset_file, file_position, field_order) "
+    "SELECT 'a', 'b', 'parent_of', 'links.yaml', 0, '{}'",
 ])
 def test_a_viewer_cannot_write_the_database_refuses(imported, statement):
     with _login_role(imported, "cmf_viewer") as viewer, \
@@ -96,7 +102,8 @@ def test_an_editor_writes_drafts_and_only_a_reviewer_publishes(imported):
         new_version = publish_record(reviewer, draft, expected_version=version, who="rev")
         assert read_record(reviewer, draft)[1:] == (new_version, "published")
     with _login_role(imported, "cmf_viewer") as viewer:
-        assert viewer.execute("SELECT 1 FROM records WHERE id = %s", (draft,)).fetchone()
+        assert viewer.execute("SELECT 1 FROM published_records WHERE id = %s",
+                              (draft,)).fetchone()
 
 
 def test_history_is_append_only_even_for_the_owner(imported):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geodata.db.records import create_record, save_record
+from geodata.db.records import create_record, publish_record, save_record
 from geodata.db.transfer import StoreNotEmptyError, export_datasets, import_datasets
 from geodata.load import DATASET_DIR, default_dataset_paths, load_records
 from geodata.relations import relation_paths
@@ -63,10 +63,15 @@ def test_an_edit_exports_as_one_changed_line(imported, tmp_path):
                                ("fund-foshan-cmf-innovative-industries",)).fetchone()
         if version is None:
             pytest.fail("expected fund-foshan-cmf-innovative-industries in the datasets")
-        save_record(conn, "fund-foshan-cmf-innovative-industries", {"city": "Foshan (edited)"},
-                    expected_version=version[0], source=SOURCE, who="tester")
-        conn.execute("UPDATE records SET review_status = 'published' "
-                     "WHERE id = 'fund-foshan-cmf-innovative-industries'")
+        draft = save_record(conn, "fund-foshan-cmf-innovative-industries",
+                            {"city": "Foshan (edited)"}, expected_version=version[0],
+                            source=SOURCE, who="tester")
+        # not approved yet: the published export is the approved file, unchanged
+        export_datasets(conn, tmp_path / "pending")
+        assert (tmp_path / "pending" / "funds.yaml").read_bytes() == \
+            (DATASET_DIR / "funds.yaml").read_bytes()
+        publish_record(conn, "fund-foshan-cmf-innovative-industries", expected_version=draft,
+                       who="tester")
         export_datasets(conn, tmp_path)
     before = (DATASET_DIR / "funds.yaml").read_text().splitlines()
     after = (tmp_path / "funds.yaml").read_text().splitlines()
