@@ -260,3 +260,32 @@ def decode_payload(payload: dict[str, Any]) -> PointBlock:
     rows = (rel.astype(np.int64) + int(payload["base"])).astype(np.uint32)
     return PointBlock(lon=lon.astype(np.float32), lat=lat.astype(np.float32),
                       codes=codes.astype(np.uint8), rows=rows)
+
+
+def selection_payload(
+    frame: pd.DataFrame, selected: pd.DataFrame, selected_id: str | None = None
+) -> dict[str, Any]:
+    """The canvas layer's payload for ``selected``, a row subset of ``frame``.
+
+    Record indexes are positions in ``frame`` (what a click sends back, see
+    :func:`geodata.mapevents.row_record_id`); ``selected_row`` is the index of
+    ``selected_id`` when it is drawn, so the layer rings it.
+
+    >>> df = pd.DataFrame({"id": ["a", "b", "c"], "kind": ["cluster"] * 3,
+    ...                    "lon": [100.0, 101.0, 102.0], "lat": [30.0, None, 31.0]})
+    >>> p = selection_payload(df, df.iloc[1:], "c")
+    >>> p["n"], p["selected_row"]
+    (1, 2)
+    """
+    rows = frame.index.get_indexer(selected.index)
+    if (rows < 0).any():
+        raise ValueError("the selection holds rows that are not in the frame")
+    payload = encode_frame(selected, rows).payload()
+    selected_row = None
+    if selected_id is not None:
+        hit = np.flatnonzero((selected["id"] == selected_id).to_numpy()
+                             & selected["lat"].notna().to_numpy()
+                             & selected["lon"].notna().to_numpy())
+        selected_row = int(rows[hit[0]]) if hit.size else None
+    payload["selected_row"] = selected_row
+    return payload
