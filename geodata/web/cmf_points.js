@@ -52,8 +52,12 @@ window.CMFPoints = (function () {
             mx: mx, my: my};
   }
 
+  /* Symbols shrink when the map is zoomed out over many points: at country scale a
+   * full-size symbol per record would paint the provinces solid. */
+  function zoomFactor(zoom) { return Math.min(1, Math.max(0.35, (zoom - 2) / 6)); }
+
   function radius(S, code) {
-    var kind = KINDS[code & 7], sc = S.scale;
+    var kind = KINDS[code & 7], sc = S.scale * (S.zf || 1);
     if (kind === "fund") {
       var cls = code >> 4;
       if (!cls) { return S.fund_unknown_radius * sc; }
@@ -86,7 +90,7 @@ window.CMFPoints = (function () {
       this._canvas.style.position = "absolute";
       map.getPane("cmf-points").appendChild(this._canvas);
       this._tip = L.tooltip({direction: "top", opacity: 0.95, offset: [0, -6]});
-      map.on("moveend zoomend resize viewreset", this._redraw, this);
+      map.on("moveend zoomend resize viewreset", this._schedule, this);
       map.on("zoomstart", this._hide, this);
       map.on("click", this._onClick, this);
       map.on("mousemove", this._onMove, this);
@@ -96,7 +100,7 @@ window.CMFPoints = (function () {
     },
 
     onRemove: function (map) {
-      map.off("moveend zoomend resize viewreset", this._redraw, this);
+      map.off("moveend zoomend resize viewreset", this._schedule, this);
       map.off("zoomstart", this._hide, this);
       map.off("click", this._onClick, this);
       map.off("mousemove", this._onMove, this);
@@ -106,12 +110,21 @@ window.CMFPoints = (function () {
       layers = layers.filter(function (l) { return l !== this; }, this);
     },
 
+    /* One redraw per frame, however many view events arrive together. */
+    _schedule: function () {
+      var self = this;
+      if (self._queued) { return; }
+      self._queued = true;
+      window.requestAnimationFrame(function () { self._queued = false; self._redraw(); });
+    },
+
     _hide: function () { if (this._canvas) { this._canvas.style.visibility = "hidden"; } },
 
     _redraw: function () {
       var map = this._map;
       if (!map) { return; }
       var t0 = performance.now(), S = this._S, d = this._d;
+      S.zf = zoomFactor(map.getZoom());
       var size = map.getSize(), w = size.x, h = size.y, ratio = window.devicePixelRatio || 1;
       var cv = this._canvas;
       cv.width = Math.round(w * ratio);
@@ -152,8 +165,8 @@ window.CMFPoints = (function () {
         var kcode = KINDS.indexOf(order[o]), kind = order[o];
         ctx.fillStyle = S.colors[kind];
         ctx.strokeStyle = S.strokes[kind];
-        ctx.lineWidth = 1.2;
-        ctx.globalAlpha = kind === "fund" ? 0.5 : 0.95;
+        ctx.lineWidth = 1.2 * S.zf;
+        ctx.globalAlpha = kind === "fund" ? 0.35 : 0.95;
         ctx.beginPath();
         var hollow = [];
         for (i = 0; i < d.n; i++) {
