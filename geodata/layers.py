@@ -556,8 +556,8 @@ def build_record_layers(
     for kind in DRAW_ORDER:
         if kind in kinds:
             data = _layer_data(frame, kind)
-            if not data["features"] and kind == "organisation":
-                continue  # a dataset without organisations draws no empty layer
+            if not data["features"] and (kind == "organisation" or points is not None):
+                continue  # no empty layer: a dataset without organisations, or all on canvas
             MapScript(f"CMF.addRecords(map, {_js_json(data)});", name=f"CMFLayer_{kind}").add_to(
                 group
             )

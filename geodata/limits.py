@@ -115,3 +115,8 @@ SOURCE_TABLE_MAX_ROWS = 2_000_000
 #: keeps its per-record symbols (stack badges, popups with every field): 5,000 DOM
 #: symbols draw in about a second, 49,000 took 10 s and 606 bytes a record.
 CANVAS_MIN_RECORDS = 5_000
+
+#: Rows of the records table sent at once: a larger selection is shown a page at a
+#: time (a choice of page above the table). The whole table went to the browser on
+#: every rerun: 100,000 rows were most of the 95 MB a page open received.
+TABLE_PAGE_ROWS = 1_000

@@ -28,7 +28,7 @@ from dashboard.sidebar import (
     play_button,
     set_widget_values_next_run,
 )
-from dashboard.tables import EMPTY_CELL, RECORD_COLUMN_CONFIG
+from dashboard.tables import EMPTY_CELL, RECORD_COLUMN_CONFIG, table_page
 from dashboard.user_layer import (
     has_user_records,
     session_user_frame,
@@ -90,6 +90,7 @@ USER_TABLE_KEY = "user_records_table"
 
 def _records_table(records: object, key: str) -> None:
     """The records as a table; selecting a row selects its record, as a map click does."""
+    records = table_page(records, key)  # a page at a time when the selection is large
     ids = list(records["id"])
     st.dataframe(
         display_table(records), hide_index=True, width="stretch", key=key,
