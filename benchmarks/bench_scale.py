@@ -35,6 +35,7 @@ load is printed with the numbers (``uptime``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.server
 import json
 import os
@@ -59,6 +60,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update"]
 VIEWPORT = {"width": 1920, "height": 1080}
 MAP_FRAME_HINT = "streamlit_folium"
+
+
+@contextlib.contextmanager
+def _running(proc: subprocess.Popen):
+    """Stop the server ``proc`` when the block ends, however it ends."""
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def _mem(pid: int) -> dict[str, float]:
@@ -89,6 +100,7 @@ class Wire:
     def __init__(self, page):
         self.ws = 0
         self.frames = 0
+        self.last = 0.0  # perf_counter of the last frame
         self.requests: list = []
         page.on("websocket", self._on_ws)
         page.on("requestfinished", lambda r: self.requests.append(r))
@@ -99,6 +111,7 @@ class Wire:
     def _on_frame(self, payload) -> None:
         self.frames += 1
         self.ws += len(payload)
+        self.last = time.perf_counter()
 
     def http(self) -> int:
         total = 0
@@ -146,25 +159,16 @@ def bench_ours(browser, data_dir: Path, cache: Path, n_drawn: int, n_after: int)
     proc, url = start_dashboard({"CMF_ATLAS_DATA": str(data_dir), "CMF_ATLAS_CACHE": str(cache)},
                                 log, timeout_s=120)
     out: dict = {"server_start_s": time.perf_counter() - t0}
-    try:
+    with _running(proc):
+        def drawn(page):
+            s = _points_stats(page)
+            return s if s and s["n"] == n_drawn and s["draws"] > 0 else None
+
         # Cold: the first page open after the server starts (loads the store).
-        ctx = browser.new_context(viewport=VIEWPORT)
-        page = ctx.new_page()
-        t0 = time.perf_counter()
-        page.goto(url)
-        ok = _wait(lambda: (s := _points_stats(page)) and s["n"] == n_drawn and s["draws"] > 0,
-                   600)
-        out["cold_open_s"] = time.perf_counter() - t0 if ok else None
+        ctx, page, _, out["cold_open_s"], _ = _timed_open(browser, url, drawn, 600)
         ctx.close()
         # Warm: a fresh page, timed from navigation until every point is drawn.
-        ctx = browser.new_context(viewport=VIEWPORT)
-        page = ctx.new_page()
-        wire = Wire(page)
-        t0 = time.perf_counter()
-        page.goto(url)
-        stats = _wait(lambda: (s := _points_stats(page)) and s["n"] == n_drawn
-                      and s["draws"] > 0 and s, 300)
-        out["open_s"] = time.perf_counter() - t0 if stats else None
+        ctx, page, wire, out["open_s"], stats = _timed_open(browser, url, drawn, 300)
         out["draw_ms"] = stats["ms"] if stats else None
         out["decode_ms"] = stats["decodeMs"] if stats else None
         # Let the page settle (the records table, downloads), then count its bytes.
@@ -173,20 +177,45 @@ def bench_ours(browser, data_dir: Path, cache: Path, n_drawn: int, n_after: int)
         out["open_ws_frames"] = wire.frames
         out["open_http_bytes"] = wire.http()
         # Filter change: switch the zones layer off in the sidebar.
-        before_ws, draws = wire.ws, stats["draws"] if stats else 0
-        page.locator('[data-testid="stSidebar"] label:has-text("Demonstration zones")').click()
-        t0 = time.perf_counter()
-        ok = _wait(lambda: (s := _points_stats(page)) and s["n"] == n_after
-                   and s["draws"] > draws, 300)
-        out["filter_redraw_s"] = time.perf_counter() - t0 if ok else None
-        _quiet(wire, 1.5, 60)
-        out["filter_ws_bytes"] = wire.ws - before_ws
+        draws = stats["draws"] if stats else 0
+        out["filter_redraw_s"], out["filter_ws_bytes"] = _timed_click(
+            page, wire, '[data-testid="stSidebar"] label:has-text("Demonstration zones")',
+            lambda: (s := _points_stats(page)) and s["n"] == n_after and s["draws"] > draws)
         out["server"] = _mem(proc.pid)
         ctx.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
     return out
+
+
+def _timed_open(browser, url: str, ready, timeout_s: float):
+    """A fresh 1920x1080 page opened at ``url``, timed until ``ready(page)`` is truthy.
+
+    Returns ``(context, page, wire, seconds or None, ready's value)``; the
+    caller closes the context.
+    """
+    ctx = browser.new_context(viewport=VIEWPORT)
+    page = ctx.new_page()
+    wire = Wire(page)
+    t0 = wire.started = time.perf_counter()
+    page.goto(url)
+    value = _wait(lambda: ready(page), timeout_s)
+    return ctx, page, wire, (time.perf_counter() - t0) if value else None, value
+
+
+def _timed_click(page, wire: Wire, selector: str, ready, *, settle: bool = False):
+    """Click ``selector``; (seconds until ``ready()``, WebSocket bytes the change brought).
+
+    ``settle``: time until the last frame the change brought instead (for a
+    page that gives no "drawn" signal).
+    """
+    before = wire.ws
+    page.locator(selector).click()
+    t0 = time.perf_counter()
+    ok = _wait(ready, 300)
+    seconds = time.perf_counter() - t0 if ok else None
+    _quiet(wire, 1.5, 120)
+    if settle and ok:
+        seconds = wire.last - t0
+    return seconds, wire.ws - before
 
 
 def _quiet(wire: Wire, quiet_s: float, timeout_s: float) -> None:
@@ -256,43 +285,30 @@ def bench_pydeck(browser, store_file: Path, n_drawn: int) -> dict:
         )
     url = f"http://127.0.0.1:{port}"
     out: dict = {}
-    try:
+    with _running(proc):
         import urllib.request
 
         _wait(lambda: urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200,
               60, 0.3)
         canvas = '[data-testid="stDeckGlJsonChart"] canvas'
         caption = f"{n_drawn:,} points"
+        def shown(page):
+            return page.locator(canvas).count() > 0 and caption in page.inner_text("body")
+
         # Warm the server (the points are read once and cached).
-        ctx = browser.new_context(viewport=VIEWPORT)
-        page = ctx.new_page()
-        page.goto(url)
-        _wait(lambda: page.locator(canvas).count() > 0 and caption in page.inner_text("body"),
-              600, 0.2)
+        ctx, *_ = _timed_open(browser, url, shown, 600)
         ctx.close()
-        ctx = browser.new_context(viewport=VIEWPORT)
-        page = ctx.new_page()
-        wire = Wire(page)
-        t0 = time.perf_counter()
-        page.goto(url)
-        ok = _wait(lambda: page.locator(canvas).count() > 0
-                   and caption in page.inner_text("body"), 300, 0.05)
+        ctx, page, wire, _, ok = _timed_open(browser, url, shown, 300)
         _quiet(wire, 1.0, 120)
-        out["open_s"] = (time.perf_counter() - t0 - 1.0) if ok else None
+        # Until the last frame of the page's data arrived (deck.gl says nothing when drawn).
+        out["open_s"] = (wire.last - wire.started) if ok else None
         out["open_ws_bytes"] = wire.ws
         out["open_http_bytes"] = wire.http()
-        before = wire.ws
-        page.locator('label:has-text("Hide zones")').click()
-        t0 = time.perf_counter()
-        _wait(lambda: f"{n_drawn:,} points" not in page.inner_text("body"), 300, 0.05)
-        _quiet(wire, 1.0, 120)
-        out["filter_s"] = time.perf_counter() - t0 - 1.0
-        out["filter_ws_bytes"] = wire.ws - before
+        out["filter_s"], out["filter_ws_bytes"] = _timed_click(
+            page, wire, 'label:has-text("Hide zones")',
+            lambda: caption not in page.inner_text("body"), settle=True)
         out["server"] = _mem(proc.pid)
         ctx.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
     return out
 
 
