@@ -579,9 +579,16 @@ def build_record_layers(
     return group
 
 
+#: Above this many points in view, the canvas layer writes each symbol's pixels into
+#: one ImageData instead of drawing a path per symbol: a million paths took 5.7 s to
+#: draw (benchmarks/bench_scale.py); pixels take a fraction of that.
+RASTER_MIN_POINTS = 30_000
+
+
 def points_settings(scale: float = 1.0) -> dict[str, Any]:
     """What the canvas point layer draws with: the per-record symbols' colours and sizes."""
     return {
+        "raster_min": RASTER_MIN_POINTS,
         "scale": scale, "draw_order": list(DRAW_ORDER), "colors": LAYER_COLORS,
         "strokes": LAYER_STROKES, "kinds": KINDS, "cluster_radius": CLUSTER_RADIUS_PX,
         "zone_size": ZONE_SIZE_PX, "org_size": ORG_SIZE_PX, "fund_ref_bn": FUND_REFERENCE_BN,
