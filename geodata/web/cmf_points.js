@@ -221,7 +221,7 @@ window.CMFPoints = (function () {
           if (seen[key] === stamp) { continue; }
           seen[key] = stamp;
           drawn++;
-          var r = Math.max(1, Math.round(radius(S, c) * ratio));
+          var r = Math.max(1, Math.floor(radius(S, c) * ratio));
           if (kind === "fund") {
             paint(buf, W, H, x, y, offsets("ring", r), edge);
             continue;
