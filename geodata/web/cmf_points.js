@@ -370,7 +370,7 @@ window.CMFPoints = (function () {
         div.className = "cmf-tip";
         var head = document.createElement("div");
         head.className = "cmf-tip-en";
-        head.textContent = S.kinds[KINDS[d.code[i] & 7]] + " · record " + d.rows[i];
+        head.textContent = S.kinds[KINDS[d.code[i] & 7]];
         div.appendChild(head);
         var more = document.createElement("div");
         more.className = "cmf-tip-zh";
