@@ -43,7 +43,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from geodata.filters import search_haystack
-from geodata.schema import RECORD_COLUMNS, Record
+from geodata.schema import CITIES_ZH, PROVINCES, RECORD_COLUMNS, Record
 
 #: Bumped whenever the file layout written here changes; old caches are rebuilt.
 STORE_FORMAT = 2
@@ -70,11 +70,13 @@ def schema_version() -> str:
 
     It changes when :class:`geodata.schema.Record` or
     :data:`geodata.schema.RECORD_COLUMNS` change (for example a new field),
-    so a store compiled under an older schema is never read as current.
+    or the place names the search haystack is built with
+    (:data:`geodata.schema.CITIES_ZH`, :data:`geodata.schema.PROVINCES`), so a
+    store compiled under an older schema is never read as current.
     """
     spec = json.dumps(
         {"format": STORE_FORMAT, "columns": RECORD_COLUMNS,
-         "record": Record.model_json_schema()},
+         "record": Record.model_json_schema(), "places": [CITIES_ZH, PROVINCES]},
         sort_keys=True, ensure_ascii=False,
     )
     return hashlib.sha256(spec.encode("utf-8")).hexdigest()[:16]
