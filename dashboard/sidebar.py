@@ -21,6 +21,7 @@ from geodata.filters import (
     RecordFilter,
     filter_bounds,
     filter_from_controls,
+    follow_extent,
 )
 from geodata.schema import DOMAINS, KINDS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
 
@@ -58,6 +59,8 @@ PROVINCE_LAYER_KEY = "province_layer"
 #: Widget values set by the page for the next run (a widget's value cannot be
 #: changed once it is drawn); applied by init_state before any widget is drawn.
 PENDING_KEY = "_pending_widget_values"
+#: The data's extent at the last run: sliders at its ends follow it when it grows.
+BOUNDS_SEEN_KEY = "_filter_bounds_seen"
 
 PROVINCE_LAYER_OPTIONS: dict[str, str] = {
     "off": "Off",
@@ -99,11 +102,6 @@ def set_widget_values_next_run(**values: object) -> None:
     st.session_state.setdefault(PENDING_KEY, {}).update(values)
 
 
-def _clamp(value: tuple, lo: float, hi: float) -> tuple:
-    a, b = (min(max(v, lo), hi) for v in value)
-    return (a, b) if a <= b else (lo, hi)
-
-
 def init_state(bounds: FilterBounds) -> None:
     """Give every widget a default once, and keep ranges inside the data's extent."""
     for key, value in _defaults(bounds).items():
@@ -116,8 +114,14 @@ def init_state(bounds: FilterBounds) -> None:
     ss[AS_OF_YEAR_KEY] = min(max(int(ss[AS_OF_YEAR_KEY]), bounds.year_min), bounds.year_max)
     if ss[PROVINCE_LAYER_KEY] not in PROVINCE_LAYER_OPTIONS:
         ss[PROVINCE_LAYER_KEY] = "off"
-    ss[YEARS_KEY] = _clamp(tuple(ss[YEARS_KEY]), bounds.year_min, bounds.year_max)
-    ss[FUND_KEY] = _clamp(tuple(ss[FUND_KEY]), 0.0, bounds.fund_max_bn)
+    # Sliders left at the data's ends follow them when an upload widens the extent.
+    old = ss.get(BOUNDS_SEEN_KEY, bounds)
+    years, fund = (bounds.year_min, bounds.year_max), (0.0, bounds.fund_max_bn)
+    ss[YEARS_KEY] = follow_extent(tuple(ss[YEARS_KEY]), (old.year_min, old.year_max), years)
+    ss[FUND_KEY] = follow_extent(tuple(ss[FUND_KEY]), (0.0, old.fund_max_bn), fund)
+    if ss[AS_OF_YEAR_KEY] == old.year_max:
+        ss[AS_OF_YEAR_KEY] = bounds.year_max
+    ss[BOUNDS_SEEN_KEY] = bounds
     ss[DOMAINS_KEY] = [d for d in ss[DOMAINS_KEY] if d in DOMAINS]
     ss[PROVINCES_KEY] = [p for p in ss[PROVINCES_KEY] if p in PROVINCES]
     ss[ORG_CATEGORIES_KEY] = [c for c in ss[ORG_CATEGORIES_KEY] if c in ORG_CATEGORIES]

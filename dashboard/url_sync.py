@@ -20,13 +20,17 @@ from dashboard.sidebar import (
     AS_OF_MODE_KEY,
     AS_OF_YEAR_KEY,
     CENTER_KEY,
+    DESIGNATED_KEY,
     DOMAINS_KEY,
     FUND_KEY,
+    GROUP_KEY,
     LAYER_KEYS,
+    ORG_CATEGORIES_KEY,
     PRESENT_KEY,
     PROVINCES_KEY,
     SEARCH_KEY,
     SELECTED_KEY,
+    SPONSOR_KEY,
     UNKNOWN_KEY,
     VIEW_KEY,
     YEARS_KEY,
@@ -35,7 +39,7 @@ from dashboard.sidebar import (
 from geodata.detail import escape_markdown
 from geodata.filters import FilterBounds
 from geodata.places import PRESET_VIEWS
-from geodata.schema import DOMAINS, PROVINCES
+from geodata.schema import DOMAINS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
 from geodata.urlstate import (
     LINK_MAX_CHARS,
     LINK_MAX_FIELDS,
@@ -73,6 +77,10 @@ def state_to_session(state: AtlasState, session: MutableMapping[str, Any]) -> No
     session[DOMAINS_KEY] = [d for d in DOMAINS if d in state.domains]
     session[PROVINCES_KEY] = [p for p in PROVINCES if p in state.provinces]
     session[SEARCH_KEY] = state.search
+    session[GROUP_KEY] = state.org_group or ""
+    session[ORG_CATEGORIES_KEY] = [c for c in ORG_CATEGORIES if c in state.org_categories]
+    session[DESIGNATED_KEY] = {True: "yes", False: "no"}.get(state.designated, "any")
+    session[SPONSOR_KEY] = [x for x in SPONSOR_LEVELS if x in state.sponsor_levels]
     session[VIEW_KEY] = state.view
     session[CENTER_KEY] = state.center
     session[ZOOM_KEY] = state.zoom
@@ -130,6 +138,11 @@ def state_from_session(session: Mapping[str, Any], bounds: FilterBounds) -> Atla
         selected=selected if isinstance(selected, str) and selected else None,
         present=bool(session.get(PRESENT_KEY, False)),
         as_of=None if as_of is None else int(as_of),
+        org_group=str(session.get(GROUP_KEY) or "") or None,
+        org_categories=frozenset(
+            c for c in session.get(ORG_CATEGORIES_KEY, ()) if c in ORG_CATEGORIES),
+        designated={"yes": True, "no": False}.get(str(session.get(DESIGNATED_KEY, "any"))),
+        sponsor_levels=frozenset(x for x in session.get(SPONSOR_KEY, ()) if x in SPONSOR_LEVELS),
     )
 
 

@@ -320,6 +320,24 @@ class FilterBounds:
     fund_max_bn: float
 
 
+def follow_extent(value: tuple[float, float], old: tuple[float, float],
+                  new: tuple[float, float]) -> tuple[float, float]:
+    """A slider's range after the data's extent changed from ``old`` to ``new``.
+
+    An end that sat at the old extent's end follows it, so "every year" stays every
+    year when an upload adds a 2019 record; an end the user moved stays where it
+    was (clamped into the new extent).
+
+    >>> follow_extent((2016, 2018), (2016, 2018), (2016, 2019))
+    (2016, 2019)
+    >>> follow_extent((2016, 2017), (2016, 2018), (2015, 2019))
+    (2015, 2017)
+    """
+    lo = new[0] if value[0] == old[0] else min(max(value[0], new[0]), new[1])
+    hi = new[1] if value[1] == old[1] else min(max(value[1], new[0]), new[1])
+    return (lo, hi) if lo <= hi else (new[0], new[1])
+
+
 def filter_bounds(frame: pd.DataFrame, *more: pd.DataFrame | None) -> FilterBounds:
     """Slider extents for ``frame`` and ``more``: their year span and largest fund (rounded up).
 

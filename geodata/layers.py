@@ -33,6 +33,7 @@ import xyzservices
 from branca.element import Element, MacroElement, Template
 
 from geodata.assets import vendor_urls
+from geodata.detail import published_date_text
 from geodata.export import to_geojson
 from geodata.places import CHINA_VIEW_BOUNDS, NAMED_PLACES, REGION_VIEW_BOUNDS
 from geodata.render.binary import FUND_CLASS_BASE_BN
@@ -256,6 +257,9 @@ def _css(scale: float) -> str:
   background: rgba(255,255,255,0.94); border: 1px solid #999; border-radius: 4px;
   padding: 3px 8px; box-shadow: 0 1px 4px rgba(0,0,0,0.25); }}
 .cmf-legend-toggle:focus-visible {{ outline: 2px solid #0072B2; outline-offset: 2px; }}
+.cmf-legend .cmf-legend-toggle-small {{ box-shadow: none; padding: 1px 6px;
+  font-size: {11 * scale}px; font-weight: 500; }}
+.cmf-legend .cmf-legend-toggle-small[aria-expanded="true"] {{ margin-bottom: 6px; }}
 .cmf-stack {{ background: none; border: none; }}
 .cmf-stack-badge {{ width: 100%; height: 100%; box-sizing: border-box; border-radius: 50%;
   padding: {4 * scale ** 0.5:.1f}px; display: flex; cursor: pointer;
@@ -434,6 +438,9 @@ def _layer_data(frame: pd.DataFrame, kind: str) -> dict[str, Any]:
     if kind == "fund":
         # Largest first, so small circles are drawn on top and stay clickable.
         part = part.sort_values("fund_size_rmb_bn", ascending=False, na_position="first")
+    if "date_as_published" in part:
+        # "09/01/17" alone reads as 9 January in most of the world: say the format.
+        part = part.assign(date_as_published=part["date_as_published"].map(published_date_text))
     return to_geojson(part)
 
 

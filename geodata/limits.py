@@ -87,10 +87,10 @@ READ_NICENESS = 10
 #: pixels) took 77 s and 7.2 GB before the cap (benchmarks/bench_figure_cap.py).
 MAX_FIGURE_PIXELS = 40_000_000
 
-# --- screening lists (issue14-screen)
-#: Largest list file (bytes) screened at once: the same 20 MB as the upload cap;
-#: a 10,000-row supplier list is well under 2 MB.
-SCREEN_MAX_BYTES = 20 * 1024 * 1024
+# --- uploads and screening lists
+#: Largest user file (bytes) read at once, uploaded or screened: a 10,000-row
+#: supplier list is well under 2 MB, 50,000 points as GeoJSON about 12 MB.
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 #: Most rows screened at once: at ~1,000 names a second this is under a minute
 #: of work, and the review table stays usable.
 SCREEN_MAX_ROWS = 50_000

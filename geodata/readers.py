@@ -50,11 +50,11 @@ import pyogrio
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
 
-from geodata.limits import MAX_COLUMNS, MAX_CSV_CELL_CHARS, NUMBER_MAX_CHARS
+from geodata.limits import MAX_COLUMNS, MAX_CSV_CELL_CHARS, NUMBER_MAX_CHARS, UPLOAD_MAX_BYTES
 from geodata.quoting import quote_input
 from geodata.safe_zip import ArchiveError, ZipLimits, inspect_zip, read_members
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_BYTES = UPLOAD_MAX_BYTES
 DEFAULT_MAX_ROWS = 50_000
 DEFAULT_CRS = "EPSG:4326"
 

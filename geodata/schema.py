@@ -353,6 +353,10 @@ CITIES_ZH: dict[str, str] = {
     "Xiaogan": "孝感", "Xingtai": "邢台", "Yiyang": "益阳", "Yueyang": "岳阳",
     "Zhangjiakou": "张家口", "Zhaoqing": "肇庆", "Zhenjiang": "镇江", "Zibo": "淄博",
     "Zunyi": "遵义",
+    # Cities the regions push (issue 12, session 3) brought.
+    "Dongguan": "东莞", "Guilin": "桂林", "Taizhou": "台州", "Tangshan": "唐山",
+    "Nanping": "南平", "Tongchuan": "铜川", "Wenzhou": "温州", "Wuzhou": "梧州",
+    "Xianyang": "咸阳", "Zhongwei": "中卫",
 }
 
 #: Rough extent of China's territory; a point outside it is surely a typo.

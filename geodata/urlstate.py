@@ -27,6 +27,10 @@ zoom      ``7.5``                                map zoom
 id        ``fund-big``                           the selected record
 present   ``1``                                  presentation mode
 asof      ``2017``                               the as-of-year view, at that year
+group     ``org-casc``                           organisations of one group (its id)
+orgcat    ``university,company``                 any-of organisation categories
+us        ``yes`` / ``no``                       on a US government list, or not
+sponsor   ``central,provincial``                 any-of sponsor levels
 ========  =====================================  ======================================
 
 Old links keep working when a field is added: a key a link lacks takes the
@@ -58,12 +62,13 @@ from decimal import Decimal
 
 from geodata.filters import FilterBounds, RecordFilter, filter_from_controls
 from geodata.places import PRESET_VIEWS
-from geodata.schema import DOMAINS, KINDS, PROVINCES
+from geodata.schema import DOMAINS, KINDS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
 
 #: Keys in the order they are written; the only keys a link may carry.
 PARAM_KEYS: tuple[str, ...] = (
     "layers", "years", "fund", "unknown", "domains", "prov", "q",
     "view", "lat", "lon", "zoom", "id", "present", "asof",
+    "group", "orgcat", "us", "sponsor",
 )
 
 #: Written for "no layers", since a blank value reads as the default (all layers).
@@ -90,11 +95,12 @@ _QUOTE_MAX_CHARS = 40
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-_INT_RANGE = re.compile(r"^\s*(\d{1,6})\s*(?:[-–]\s*(\d{1,6})\s*)?$")
+# ASCII only: Unicode's \s takes separators such as U+001F that float() refuses.
+_INT_RANGE = re.compile(r"^\s*(\d{1,6})\s*(?:[-–]\s*(\d{1,6})\s*)?$", re.ASCII)
 # Digits are not capped: a float written in full can be long (VALUE_MAX_CHARS caps it).
-_FLOAT_RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[-–]\s*(\d+(?:\.\d+)?)\s*$")
-_FLOAT = re.compile(r"^\s*[-+]?\d+(?:\.\d+)?\s*$")
-_INT = re.compile(r"^\s*\d{1,6}\s*$")
+_FLOAT_RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[-–]\s*(\d+(?:\.\d+)?)\s*$", re.ASCII)
+_FLOAT = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*$", re.ASCII)
+_INT = re.compile(r"^\s*(\d{1,6})\s*$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,11 @@ class AtlasState:
     selected: str | None = None
     present: bool = False
     as_of: int | None = None
+    #: The organisation filters: a group's id, categories, US listing, sponsor levels.
+    org_group: str | None = None
+    org_categories: frozenset[str] = frozenset()
+    designated: bool | None = None
+    sponsor_levels: frozenset[str] = frozenset()
 
     @classmethod
     def default(cls, bounds: FilterBounds) -> AtlasState:
@@ -143,6 +154,10 @@ class AtlasState:
             domains=self.domains,
             search=self.search,
             provinces=self.provinces,
+            group=self.org_group,
+            org_categories=self.org_categories,
+            designated=self.designated,
+            sponsor_levels=self.sponsor_levels,
         )
 
 
@@ -200,6 +215,14 @@ def state_to_params(state: AtlasState, bounds: FilterBounds) -> dict[str, str]:
         out["present"] = "1"
     if state.as_of is not None:
         out["asof"] = str(int(state.as_of))
+    if state.org_group:
+        out["group"] = state.org_group
+    if state.org_categories:
+        out["orgcat"] = _in_order(state.org_categories, ORG_CATEGORIES)
+    if state.designated is not None:
+        out["us"] = "yes" if state.designated else "no"
+    if state.sponsor_levels:
+        out["sponsor"] = _in_order(state.sponsor_levels, SPONSOR_LEVELS)
     return out
 
 
@@ -321,7 +344,8 @@ def _fund(raw: str, bounds: FilterBounds, notices: list[str]) -> tuple[float, fl
 
 
 def _float(key: str, raw: str, lo: float, hi: float, notices: list[str]) -> float | None:
-    value = float(raw) if _FLOAT.match(raw) else math.nan
+    m = _FLOAT.match(raw)
+    value = float(m.group(1)) if m else math.nan
     if not math.isfinite(value):
         notices.append(_bad(key, raw, "a finite number", "using the default view"))
         return None
@@ -491,6 +515,32 @@ def params_to_state(
                 f"The record {_quote(record_id)} in the link is not in the data; "
                 "showing the map without it."
             )
+    if "group" in flat:
+        group = flat["group"].strip()
+        if group in known_ids:
+            changes["org_group"] = group
+        else:
+            notices.append(
+                f"The group {_quote(group)} in the link is not in the data; "
+                "showing every group."
+            )
+    if "orgcat" in flat:
+        changes["org_categories"] = _pick(
+            "orgcat", flat["orgcat"], ORG_CATEGORIES,
+            f"an organisation category ({', '.join(ORG_CATEGORIES)})",
+            "showing every category", notices,
+        )
+    if "us" in flat:
+        text = flat["us"].strip().casefold()
+        if text in ("yes", "no"):
+            changes["designated"] = text == "yes"
+        else:
+            notices.append(_bad("us", flat["us"], "yes or no", "showing listed and unlisted"))
+    if "sponsor" in flat:
+        changes["sponsor_levels"] = _pick(
+            "sponsor", flat["sponsor"], SPONSOR_LEVELS,
+            f"a sponsor level ({', '.join(SPONSOR_LEVELS)})", "showing every level", notices,
+        )
     if "present" in flat:
         changes["present"] = _bool(
             "present", flat["present"], state.present, "presentation mode", notices

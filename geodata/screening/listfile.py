@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geodata.limits import (
-    SCREEN_MAX_BYTES,
     SCREEN_MAX_CELL_CHARS,
     SCREEN_MAX_COLUMNS,
     SCREEN_MAX_ROWS,
+    UPLOAD_MAX_BYTES,
 )
 from geodata.quoting import quote_input
 from geodata.safe_zip import ArchiveError, ZipLimits, inspect_zip
@@ -60,7 +60,7 @@ class NameList:
     places: list[str] = field(default_factory=list)
 
 
-def read_list(data: bytes, file: str, *, max_bytes: int = SCREEN_MAX_BYTES,
+def read_list(data: bytes, file: str, *, max_bytes: int = UPLOAD_MAX_BYTES,
               max_rows: int = SCREEN_MAX_ROWS) -> NameList:
     """Read a list from the bytes of ``file`` (its name decides CSV or XLSX)."""
     name = Path(file).name

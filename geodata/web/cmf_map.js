@@ -41,6 +41,7 @@ window.CMF = (function () {
     if (k === "fund") {
       var known = (p.fund_size_rmb_bn !== null && p.fund_size_rmb_bn !== undefined);
       return L.circleMarker(latlng, {
+        pane: "cmf-funds",
         radius: known ? fundRadius(p.fund_size_rmb_bn) : S.fund_unknown_radius * S.scale,
         color: S.strokes.fund, weight: 1.5 * S.scale, opacity: 1,
         fillColor: S.colors.fund, fillOpacity: known ? 0.5 : 0.08,
@@ -185,6 +186,60 @@ window.CMF = (function () {
     return d;
   }
 
+  /* Spreading a badge: compact rings instead of markercluster's long spiral (44
+   * records at Mianyang spiralled off the map), shifted as a whole so every spread
+   * record lies inside the visible map; a click never moves the map to show them. */
+  function insideMap(map, positions) {
+    if (!positions.length) { return positions; }
+    var margin = 16 * S.scale, size = map.getSize();
+    var tl = map.containerPointToLayerPoint([margin, margin]);
+    var br = map.containerPointToLayerPoint([size.x - margin, size.y - margin]);
+    var minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    positions.forEach(function (p) {
+      minX = Math.min(minX, p.x); maxX = Math.max(maxX, p.x);
+      minY = Math.min(minY, p.y); maxY = Math.max(maxY, p.y);
+    });
+    function shift(lo, hi, min, max) {
+      if (hi - lo > max - min) { return min - lo; }  // larger than the map: keep the top/left
+      if (lo < min) { return min - lo; }
+      if (hi > max) { return max - hi; }
+      return 0;
+    }
+    var dx = shift(minX, maxX, tl.x, br.x), dy = shift(minY, maxY, tl.y, br.y);
+    if (!dx && !dy) { return positions; }
+    return positions.map(function (p) { return L.point(p.x + dx, p.y + dy)._round(); });
+  }
+  if (L.MarkerCluster) { L.MarkerCluster.include({
+    /* Leaflet.markercluster 1.4.1 (the packaged version) starts its walks at the map's
+     * minimum zoom unrounded; with our fractional minimum (China fitted exactly) a record
+     * far from all others was never drawn (four at the national view). Its grids are
+     * built from the floored minimum, so start there too. */
+    _recursively: (function (original) {
+      return function (bounds, start, stop, everyLevel, bottomLevel) {
+        return original.call(this, bounds, Math.floor(start), stop, everyLevel, bottomLevel);
+      };
+    })(L.MarkerCluster.prototype._recursively),
+    _generatePointsSpiral: function (count, centerPt) {
+      var sep = 22 * S.scale, res = [], ring = 0;
+      while (res.length < count) {
+        ring += 1;
+        var radius = sep * (0.6 + ring), n = Math.floor(2 * Math.PI * radius / sep);
+        n = Math.min(n, count - res.length);
+        for (var i = 0; i < n; i++) {
+          var a = -Math.PI / 2 + 2 * Math.PI * i / n + ring * 0.35;
+          res.push(L.point(centerPt.x + radius * Math.cos(a),
+                           centerPt.y + radius * Math.sin(a))._round());
+        }
+      }
+      return insideMap(this._group._map, res);
+    },
+    _generatePointsCircle: (function (original) {
+      return function (count, centerPt) {
+        return insideMap(this._group._map, original.call(this, count, centerPt));
+      };
+    })(L.MarkerCluster.prototype._generatePointsCircle)
+  }); }
+
   /* Curated records go into one Leaflet.markercluster group per record layer set,
    * so records on one spot become a count badge; a click on the badge spiderfies it
    * in place (never a zoom), so every record is at most two clicks away. */
@@ -193,6 +248,7 @@ window.CMF = (function () {
     var r = S.stack_radius * Math.sqrt(S.scale);
     var mcg = L.markerClusterGroup({
       maxClusterRadius: r, zoomToBoundsOnClick: false, spiderfyOnMaxZoom: false,
+      clusterPane: "cmf-stacks",
       showCoverageOnHover: false, removeOutsideVisibleBounds: false, animate: false,
       spiderfyDistanceMultiplier: 1.4 * S.scale,
       spiderLegPolylineOptions: {weight: 1.5, color: "#333", opacity: 0.7},
@@ -223,8 +279,13 @@ window.CMF = (function () {
     mcg.on("clusterclick", function (e) { e.layer.spiderfy(); });
     // Spread-out dots are drawn below badges (paths sit under markers): while a badge is
     // spread, the other badges fade and let clicks through, so no record is hidden.
-    mcg.on("spiderfied", function () {
+    mcg.on("spiderfied", function (e) {
       if (mcg._map) { mcg._map.getContainer().classList.add("cmf-spread"); }
+      // A big fund circle must not cover a small dot spread beside it: draw the
+      // spread circles largest first, so every one keeps a visible, clickable part.
+      (e.markers || []).filter(function (m) { return m.getRadius && m.bringToFront; })
+        .sort(function (a, b) { return b.getRadius() - a.getRadius(); })
+        .forEach(function (m) { m.bringToFront(); });
     });
     mcg.on("unspiderfied", function () {
       if (mcg._map) { mcg._map.getContainer().classList.remove("cmf-spread"); }
@@ -269,7 +330,10 @@ window.CMF = (function () {
     var ids = [];
     recordGroups.forEach(function (g) {
       if (g._map) {
-        g.eachLayer(function (l) { ids.push(l.feature.properties.id); });
+        // Drawn: on the map itself, or counted in a badge that is drawn.
+        g.eachLayer(function (l) {
+          if (l._map || g.getVisibleParent(l)) { ids.push(l.feature.properties.id); }
+        });
       }
     });
     return ids;
@@ -363,6 +427,30 @@ window.CMF = (function () {
     return base;
   }
 
+  /* A small legend that folds to one button, like the main legend; whether it is
+   * folded is remembered per kind of legend across layer swaps. */
+  var legendFolded = {};
+  function foldableLegend(cls, key, title, name) {
+    var d = el("div", null, "cmf-legend " + cls);
+    var btn = el("button", null, "cmf-legend-toggle cmf-legend-toggle-small");
+    btn.type = "button";
+    var body = el("div", null, "cmf-legend-body");
+    body.appendChild(el("h4", title));
+    function show() {
+      var open = !legendFolded[key];
+      body.style.display = open ? "" : "none";
+      btn.textContent = (open ? "Hide " : "Show ") + name;
+      btn.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    btn.addEventListener("click", function () { legendFolded[key] = !legendFolded[key]; show(); });
+    d.appendChild(btn);
+    d.appendChild(body);
+    show();
+    L.DomEvent.disableClickPropagation(d);
+    L.DomEvent.disableScrollPropagation(d);
+    return {box: d, body: body};
+  }
+
   function addChoropleth(target, spec) {
     var layer = L.geoJSON(spec.geojson, {
       pane: "cmf-choro",
@@ -382,8 +470,7 @@ window.CMF = (function () {
     });
     var legend = L.control({position: "bottomright"});
     legend.onAdd = function () {
-      var d = el("div", null, "cmf-legend");
-      d.appendChild(el("h4", spec.title));
+      var f = foldableLegend("cmf-choro-legend", "choro", spec.title, "shading legend"), d = f.body;
       (spec.legend || []).forEach(function (entry) {
         var r = el("div", null, "row");
         var sw = el("span");
@@ -393,8 +480,7 @@ window.CMF = (function () {
         r.appendChild(el("span", entry.label));
         d.appendChild(r);
       });
-      L.DomEvent.disableClickPropagation(d);
-      return d;
+      return f.box;
     };
     layer.on("add", function () { if (layer._map) { legend.addTo(layer._map); } });
     layer.on("remove", function () { legend.remove(); });
@@ -434,8 +520,7 @@ window.CMF = (function () {
     }
     var legend = L.control({position: "bottomright"});
     legend.onAdd = function () {
-      var d = el("div", null, "cmf-legend cmf-links-legend");
-      d.appendChild(el("h4", data.title || "Links"));
+      var f = foldableLegend("cmf-links-legend", "links", data.title || "Links", "links legend"), d = f.body;
       Object.keys(types).sort().forEach(function (t) {
         var r = el("div", null, "row");
         var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
@@ -451,8 +536,7 @@ window.CMF = (function () {
         d.appendChild(r);
       });
       if (data.hidden) { d.appendChild(el("div", data.hidden, "cmf-popup-via")); }
-      L.DomEvent.disableClickPropagation(d);
-      return d;
+      return f.box;
     };
     layer.on("add", function () {
       if (layer._map && (Object.keys(types).length || data.hidden)) { legend.addTo(layer._map); }
@@ -631,7 +715,11 @@ window.CMF = (function () {
   function prepareMap(map) {
     // Choropleth under everything; link lines under the record symbols (overlay pane
     // 400, markers 600); the selected record's ring and its links' origin above them.
-    [["cmf-choro", 300], ["cmf-links", 390], ["cmf-halo", 640], ["cmf-selection", 650]]
+    // Fund circles and the stack badges go below the dots (overlay pane), so neither a
+    // big circle nor a badge beside it can cover a lone dot; diamonds and squares sit
+    // in the markers pane above them all.
+    [["cmf-choro", 300], ["cmf-links", 390], ["cmf-funds", 392], ["cmf-stacks", 395],
+     ["cmf-halo", 640], ["cmf-selection", 650]]
       .forEach(function (pz) {
       if (!map.getPane(pz[0])) {
         map.createPane(pz[0]);

@@ -30,7 +30,8 @@ def map_frame(page):
     return page.wait_for_selector(MAP_IFRAME, timeout=30_000).content_frame()
 
 
-def wait_for(predicate, timeout_s: float = 20, step_s: float = 0.25) -> bool:
+def wait_for(predicate, timeout_s: float = 30, step_s: float = 0.25) -> bool:
+    """True once ``predicate()`` is true; an exception (a replaced iframe) counts as not yet."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:

@@ -3,26 +3,18 @@ and click a shaded province to filter to it."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from geodata.filters import RecordFilter, filter_records
 
 from .conftest import ARTIFACTS
+from .map_helpers import wait_for
 from .test_map_browser import map_frame, sidebar, wait_for_symbols
 from .test_shared_url import query
 
 pytestmark = pytest.mark.browser
 
 
-def wait_for(predicate, timeout_s: float = 20) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.25)
-    return False
 
 
 def detail_heading(page) -> str:

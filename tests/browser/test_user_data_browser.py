@@ -21,6 +21,7 @@ import yaml
 from geodata.style import USER_DOM_MAX, USER_LAYER_LABEL
 
 from .conftest import ARTIFACTS, ROOT, start_app
+from .map_helpers import wait_for
 from .test_map_browser import MAP_IFRAME, map_frame, sidebar, wait_for_symbols
 
 pytestmark = pytest.mark.browser
@@ -39,16 +40,6 @@ GOOD_CSV = (
 )
 
 
-def wait_for(predicate, timeout_s: float = 30) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except Exception:  # an element was replaced mid-call; look again
-            pass
-        time.sleep(0.25)
-    return False
 
 
 def main_text(page) -> str:
@@ -166,11 +157,6 @@ def canvas_symbols(page) -> dict:
         return {}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Known regression after the issue 9 merge: the year slider's range now includes the "
-    "user's years, but a slider left at the old full range (2016-2018) keeps that range, "
-    "so the upload's one 2019 record is filtered out (1,199 of 1,200 shown). The slider "
-    "should follow a grown range when it sat at its ends. Remove this mark once fixed."))
 def test_many_user_records_go_on_one_canvas_and_still_open_popups(page, app, tmp_path):
     # Past USER_DOM_MAX, one canvas draws them (a DOM element each froze the page).
     n = USER_DOM_MAX + 200
@@ -385,6 +371,7 @@ def hostile_app(tmp_path):
 def symbol_text(page, selector: str, what: str) -> tuple[str, list[str]]:
     """Hover (``what="tooltip"``) or click (``"popup"``) the first symbol; its text and links.
 
+    A symbol stacked under a badge is reached by spreading the badge first.
     A click also selects the record, and the rerun that follows re-adds the
     record layers, which can swallow a hover or click made at that moment:
     so try again, a few times.
@@ -396,6 +383,10 @@ def symbol_text(page, selector: str, what: str) -> tuple[str, list[str]]:
             frame.evaluate("() => document.querySelectorAll('.leaflet-popup-close-button')"
                            ".forEach(b => b.click())")
             symbol = frame.locator(selector).first
+            if symbol.count() == 0 and frame.locator(".cmf-stack").count():
+                # Stacked under a badge: spread it first, as a person would.
+                frame.locator(".cmf-stack").first.click(force=True, timeout=5_000)
+                symbol.wait_for(timeout=4_000)
             if what == "tooltip":
                 page.mouse.move(0, 0)
                 symbol.hover(force=True, timeout=5_000)
@@ -422,10 +413,6 @@ def probe_everywhere(page) -> list[str]:
     return bad
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Known gap after the stack badges (issue 9, point 4): the planted cluster sits in a "
-    "stack badge, so hovering '.cmf-cluster' finds no tooltip; the test must spread the "
-    "badge first (tests/browser/map_helpers.click_record). Remove this mark once fixed."))
 def test_planted_script_never_runs(page, hostile_app):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

@@ -229,3 +229,27 @@ def test_a_link_cannot_put_markup_on_the_page(new_app):
         shown = [e.value for e in (*at.caption, *at.markdown)]
         assert any("Read the briefing" in t for t in shown)
         assert not any("](https://evil.example)" in t for t in shown)
+
+
+def test_organisation_filters_go_into_the_link_and_back(new_app):
+    at = new_app(orgcat="university", us="yes", sponsor="central,provincial")
+    at.run()
+    assert at.multiselect(key="org_categories").value == ["university"]
+    assert at.selectbox(key="designated").value == "yes"
+    assert at.multiselect(key="sponsor_levels").value == ["central", "provincial"]
+    assert at.query_params == {"orgcat": "university", "us": "yes",
+                               "sponsor": "central,provincial"}
+    assert warnings(at) == []
+    at.selectbox(key="designated").set_value("no").run()
+    at.multiselect(key="org_categories").set_value([]).run()
+    assert at.query_params == {"us": "no", "sponsor": "central,provincial"}
+
+
+def test_a_bad_organisation_filter_in_a_link_is_a_notice(new_app):
+    at = new_app(us="maybe", orgcat="spaceport", group="org-nowhere")
+    at.run()
+    text = " ".join(warnings(at))
+    assert "us='maybe' is not yes or no" in text
+    assert "'spaceport' is not an organisation category" in text
+    assert "in the link is not in the data; showing every group" in text
+    assert at.query_params == {}

@@ -112,3 +112,17 @@ def test_provinces_any_of(sample_frame):
         RecordFilter(provinces=frozenset({"Atlantis"}))
     assert "provinces: Beijing, Shandong" in describe_filter(
         RecordFilter(provinces=frozenset({"Shandong", "Beijing"})))
+
+
+def test_a_slider_at_the_data_ends_follows_a_grown_extent():
+    from geodata.filters import follow_extent
+
+    assert follow_extent((2016, 2018), (2016, 2018), (2016, 2019)) == (2016, 2019)
+    assert follow_extent((2016, 2018), (2016, 2018), (2010, 2019)) == (2010, 2019)
+    # An end the user moved stays; the other end follows.
+    assert follow_extent((2017, 2018), (2016, 2018), (2010, 2019)) == (2017, 2019)
+    assert follow_extent((2016, 2017), (2016, 2018), (2010, 2019)) == (2010, 2017)
+    # A shrunk extent clamps what the user chose.
+    assert follow_extent((2017, 2019), (2016, 2019), (2016, 2018)) == (2017, 2018)
+    assert follow_extent((2017, 2018), (2016, 2019), (2018, 2019)) == (2018, 2018)
+    assert follow_extent((0.0, 50.0), (0.0, 200.0), (0.0, 300.0)) == (0.0, 50.0)

@@ -40,6 +40,17 @@ def test_funds_drawn_largest_first(sample_frame):
     assert [f["id"] for f in funds] == ["fund-unknown", "fund-big", "fund-small"]
 
 
+def test_popups_state_the_format_of_a_numeric_published_date(sample_frame):
+    frame = sample_frame.copy()
+    frame["date_as_published"] = None
+    frame.loc[frame["kind"] == "fund", "date_as_published"] = "09/01/17"
+    html = build_map(frame, EMPTY_BASE).get_root().render()
+    funds = _layer_payloads(html)["fund"]["features"]
+    assert {f["properties"]["date_as_published"] for f in funds} == {
+        "09/01/17 (as printed, MM/DD/YY)"}
+    assert "as printed" not in str(frame["date_as_published"].tolist())
+
+
 def test_hidden_kinds_are_not_drawn_nor_in_legend(sample_frame):
     html = build_map(sample_frame, EMPTY_BASE, kinds={"zone"}).get_root().render()
     assert set(_layer_payloads(html)) == {"zone"}

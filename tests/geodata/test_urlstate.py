@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from geodata.filters import FilterBounds, FundSizeRange, RecordFilter, filter_bounds
 from geodata.places import PRESET_VIEWS
-from geodata.schema import DOMAINS, KINDS, PROVINCES
+from geodata.schema import DOMAINS, KINDS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
 from geodata.urlstate import (
     PARAM_KEYS,
     SEARCH_MAX_CHARS,
@@ -46,14 +46,18 @@ def test_format_is_short_and_readable():
         keep_unknown_size=False, domains=frozenset({"robotics", "ai"}),
         provinces=frozenset({"Shandong", "Beijing"}), search="佛山", view="prd",
         center=(23.02, 113.12), zoom=7.5, selected="fund-big", present=True, as_of=2017,
+        org_group="cluster-alpha", org_categories=frozenset({"company", "university"}),
+        designated=True, sponsor_levels=frozenset({"provincial", "central"}),
     )
     assert state_to_params(state, BOUNDS) == {
         "layers": "cluster,zone", "years": "2016-2017", "fund": "10-200", "unknown": "0",
         "domains": "ai,robotics", "prov": "Beijing,Shandong", "q": "佛山", "view": "prd",
         "lat": "23.02", "lon": "113.12", "zoom": "7.5", "id": "fund-big", "present": "1",
-        "asof": "2017",
+        "asof": "2017", "group": "cluster-alpha", "orgcat": "university,company",
+        "us": "yes", "sponsor": "central,provincial",
     }
     assert list(state_to_params(state, BOUNDS)) == list(PARAM_KEYS)
+    assert read(state_to_params(state, BOUNDS)) == (state, [])
 
 
 @pytest.mark.parametrize(
@@ -115,6 +119,10 @@ def states(bounds: FilterBounds, known_ids: set[str]) -> st.SearchStrategy[Atlas
         selected=st.none() | st.sampled_from(sorted(known_ids)),
         present=st.booleans(),
         as_of=st.none() | st.integers(bounds.year_min, bounds.year_max),
+        org_group=st.none() | st.sampled_from(sorted(known_ids)),
+        org_categories=st.frozensets(st.sampled_from(list(ORG_CATEGORIES))),
+        designated=st.none() | st.booleans(),
+        sponsor_levels=st.frozensets(st.sampled_from(list(SPONSOR_LEVELS))),
     )
 
 
@@ -137,6 +145,18 @@ def test_any_params_give_a_valid_state(params):
     state, notices = read(params)
     state.to_filter(BOUNDS)
     assert all(isinstance(n, str) and n for n in notices)
+    assert read(state_to_params(state, BOUNDS)) == (state, [])
+
+
+@pytest.mark.parametrize("sep", ["\x1c", "\x1d", "\x1e", "\x1f", "\u2003", "\u3000"])
+@pytest.mark.parametrize("key", ["lat", "lon", "zoom", "asof", "years", "fund"])
+def test_unicode_separators_in_numbers_are_a_notice_not_a_crash(key, sep):
+    """Regex ``\\s`` takes U+001C-U+001F as space but float()/int() refuse them."""
+    params = {"lat": "30", "lon": "110", key: f"0{sep}"}
+    if key in ("years", "fund"):
+        params[key] = f"1{sep}-2"
+    state, notices = read(params)
+    assert notices, "an unreadable number is reported"
     assert read(state_to_params(state, BOUNDS)) == (state, [])
 
 
