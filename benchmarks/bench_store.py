@@ -75,7 +75,7 @@ def synthetic_frame(n: int, seed: int = 13):
     """``n`` records as a records frame, generated vectorised (a million in seconds)."""
     import geopandas as gpd
 
-    from geodata.schema import RECORD_COLUMNS
+    from geodata.schema import LIST_COLUMNS, RECORD_COLUMNS
 
     rng = np.random.default_rng(seed)
     kinds = rng.choice(["cluster", "fund", "zone"], size=n, p=[0.6, 0.3, 0.1])
@@ -116,7 +116,13 @@ def synthetic_frame(n: int, seed: int = 13):
         "description": "A synthetic record for measuring the store: a research and "
                        "production base with a published source and a stated year.",
         "sources": sources, "notes": None,
-    })[RECORD_COLUMNS]
+    })
+    # Fields the generator leaves empty, as records_to_frame gives them.
+    for column in RECORD_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ([()] * n if column in LIST_COLUMNS
+                             else [[] for _ in range(n)] if column == "dates" else None)
+    frame = frame[RECORD_COLUMNS]
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat, crs="EPSG:4326"),
                             crs="EPSG:4326")
 

@@ -21,9 +21,12 @@ from geodata.filters import RecordFilter, filter_bounds, filter_records
 from geodata.layers import ScriptJSON, script_json
 from geodata.load import DATASET_DIR, default_dataset_paths
 from geodata.places import CHINA_VIEW_BOUNDS
-from geodata.relations import load_atlas, relation_paths
+from geodata.relations import attach_relations, load_atlas, relation_paths
 from geodata.screening.match import Screener
 from geodata.screening.run import build_screener
+from geodata.store.cache import compiled_store
+from geodata.store.geoparquet import read_store_frame
+from geodata.store.sources import YAML_SUFFIXES, source_paths
 
 if TYPE_CHECKING:
     import altair as alt
@@ -41,12 +44,18 @@ def dataset_paths() -> tuple[str, ...]:
     in team mode (``CMF_ATLAS_DB`` set) the published atlas exported from the database.
 
     ``links.yaml`` and ``designations.yaml`` in the same folder are read with them.
+    A ``CMF_ATLAS_DATA`` folder that also holds GeoParquet or CSV files gives
+    all its data files (:func:`geodata.store.sources.source_paths`), read
+    through the compiled store (issue 13).
     """
     dsn = team.team_dsn()
     if dsn:
         directory = _published_folder(dsn, _team_stamp(dsn))
-    else:
-        directory = Path(os.environ.get(DATA_DIR_ENV, DATASET_DIR))
+        return tuple(str(p) for p in default_dataset_paths(directory))
+    directory = Path(os.environ.get(DATA_DIR_ENV, DATASET_DIR))
+    sources = source_paths(directory) if directory.is_dir() else []
+    if any(p.suffix.lower() not in YAML_SUFFIXES for p in sources):
+        return tuple(str(p) for p in sources)
     return tuple(str(p) for p in default_dataset_paths(directory))
 
 
@@ -69,6 +78,10 @@ def refresh_team_data() -> None:
     _team_stamp.clear()
 
 
+def _all_yaml(paths: tuple[str, ...]) -> bool:
+    return all(Path(p).suffix.lower() in YAML_SUFFIXES for p in paths)
+
+
 def _stamps(paths: tuple[str, ...]) -> tuple[int, ...]:
     # The relation files count too: an edited links.yaml reloads the frame.
     directory = Path(paths[0]).parent if paths else DATASET_DIR
@@ -82,7 +95,13 @@ def _stamps(paths: tuple[str, ...]) -> tuple[int, ...]:
 # copy on every rerun: 0.7 s at 100,000 records.
 @st.cache_resource(show_spinner="Loading the datasets…", max_entries=4)
 def _load_frame(paths: tuple[str, ...], stamps: tuple[int, ...]) -> gpd.GeoDataFrame:
-    return load_atlas([Path(p) for p in paths]).frame
+    if _all_yaml(paths):
+        return load_atlas([Path(p) for p in paths]).frame
+    # GeoParquet / CSV: validated once when compiled to the store (cached on disk,
+    # rebuilt when a file changes), then read back columnar. Links and
+    # designations are read from YAML folders only.
+    frame = read_store_frame(compiled_store([Path(p) for p in paths]))
+    return attach_relations(frame, [], [])
 
 
 def atlas_frame() -> gpd.GeoDataFrame:
@@ -96,8 +115,10 @@ def atlas_frame() -> gpd.GeoDataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _review_counts(paths: tuple[str, ...], stamps: tuple[int, ...]) -> dict[str, int]:
-    atlas = load_atlas([Path(p) for p in paths])
     out = {"accepted": 0, "rejected": 0, "records": 0}
+    if not _all_yaml(paths):
+        return out  # designations come with YAML folders only
+    atlas = load_atlas([Path(p) for p in paths])
     for d in atlas.designations:
         out[d.review] += 1
     out["records"] = len({d.record for d in atlas.designations if d.in_force})

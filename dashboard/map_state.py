@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.sidebar import PROVINCES_KEY, SELECTED_KEY
-from geodata.mapevents import MapAction, map_click_action
+from geodata.mapevents import MapAction, map_click_action, row_record_id
 
 MAP_KEY = "atlas_map"
 LAST_CLICK_KEY = "_last_map_click"
@@ -32,12 +32,18 @@ def apply_map_action(session: MutableMapping[str, Any], action: MapAction | None
         session[PROVINCES_KEY] = [action.value]
 
 
-def handle_map_change(session: MutableMapping[str, Any] | None = None) -> None:
-    """st_folium ``on_change``: turn a new click into its action, once."""
+def handle_map_change(
+    session: MutableMapping[str, Any] | None = None, row_ids: Sequence[str] | None = None
+) -> None:
+    """st_folium ``on_change``: turn a new click into its action, once.
+
+    ``row_ids``: record ids by record index, for clicks on the canvas point
+    layer (which knows record indexes, not ids).
+    """
     session = st.session_state if session is None else session
     action, sig = map_click_action(session.get(MAP_KEY), session.get(LAST_CLICK_KEY))
     session[LAST_CLICK_KEY] = sig
-    apply_map_action(session, action)
+    apply_map_action(session, None if action is None else row_record_id(action, row_ids))
 
 
 def table_selection_action(selection: Any, ids: Sequence[str]) -> MapAction | None:

@@ -153,8 +153,12 @@ def search_terms(text: str) -> frozenset[str]:
     return _SYNONYMS.get(needle, frozenset({needle}))
 
 
-def _haystack(frame: pd.DataFrame) -> pd.Series:
-    """One casefolded text per record: names, aliases, and city and province in both languages."""
+def search_haystack(frame: pd.DataFrame) -> pd.Series:
+    """One casefolded text per record: names, aliases, and city and province in both languages.
+
+    The store keeps it as a column (``_haystack``), so the SQL search
+    (:mod:`geodata.query.sql`) matches exactly what :func:`search_matches` does.
+    """
     parts = []
     for col in _SEARCHED_COLUMNS:
         if col not in frame.columns:
@@ -192,7 +196,7 @@ def search_matches(frame: pd.DataFrame, text: str) -> pd.Series:
     terms = search_terms(text)
     if not terms:
         return pd.Series(True, index=frame.index)
-    hay = _haystack(frame)
+    hay = search_haystack(frame)
     mask = pd.Series(False, index=frame.index)
     for term in terms:
         mask |= hay.str.contains(term, regex=False)

@@ -36,6 +36,7 @@ from geodata.assets import vendor_urls
 from geodata.detail import published_date_text
 from geodata.export import to_geojson
 from geodata.places import CHINA_VIEW_BOUNDS, NAMED_PLACES, REGION_VIEW_BOUNDS
+from geodata.render.binary import FUND_CLASS_BASE_BN
 from geodata.schema import (
     CATEGORIES,
     DESIGNATION_LISTS,
@@ -93,6 +94,8 @@ def _tile_provider(name: str) -> xyzservices.TileProvider:
 
 
 _JS = resources.files("geodata.web").joinpath("cmf_map.js").read_text(encoding="utf-8")
+#: The canvas point layer for large selections (:mod:`geodata.render.binary`).
+_POINTS_JS = resources.files("geodata.web").joinpath("cmf_points.js").read_text(encoding="utf-8")
 
 #: Big translucent fund circles go underneath, so dots and diamonds stay visible.
 DRAW_ORDER: tuple[str, ...] = ("fund", "cluster", "organisation", "zone")
@@ -470,7 +473,7 @@ def build_base_map(
     css = _css(scale) + (FILL_FRAME_CSS if fill_frame else "")
     init = (f"CMF.init({_js_json(_settings(scale, ((s, w), (n, e))))}, {_js_json(css)});"
             "CMF.prepareMap(map);")
-    MapScript(_JS + "\n" + init, name="CMFInit").add_to(m)
+    MapScript(_JS + "\n" + _POINTS_JS + "\n" + init, name="CMFInit").add_to(m)
     MapScript(f"CMF.addBasemap(map, {_js_json(basemap)});", name="CMFBasemap").add_to(m)
     places = [p._asdict() for p in NAMED_PLACES]
     MapScript(f"CMF.addPlaceLabels(map, {_js_json(places)});", name="CMFPlaces").add_to(m)
@@ -514,6 +517,7 @@ def build_record_layers(
     as_of_year: int | None = None,
     zone_statuses: Iterable[object] | None = None,
     links: dict[str, Any] | None = None,
+    points: dict[str, Any] | None = None,
 ) -> folium.FeatureGroup:
     """One feature group: the records, their legend, the as-of year and the view request.
 
@@ -541,6 +545,12 @@ def build_record_layers(
         Link lines to draw under the symbols, as from
         :func:`geodata.relations.link_lines`: ``{"lines": [...], "title": str,
         "hidden": str}``; ``None`` draws none.
+    points
+        A large selection's points, as :meth:`geodata.render.binary.PointBlock.payload`
+        (optionally with ``selected_row``, the record index to ring): drawn by
+        the canvas point layer (``geodata/web/cmf_points.js``) instead of one
+        symbol per record; ``frame`` then holds the records drawn as symbols
+        (none, usually).
     """
     kinds = frozenset(KINDS) if kinds is None else frozenset(kinds)
     group = folium.FeatureGroup(name="CMF records", control=False)
@@ -553,11 +563,14 @@ def build_record_layers(
     for kind in DRAW_ORDER:
         if kind in kinds:
             data = _layer_data(frame, kind)
-            if not data["features"] and kind == "organisation":
-                continue  # a dataset without organisations draws no empty layer
+            if not data["features"] and (kind == "organisation" or points is not None):
+                continue  # no empty layer: a dataset without organisations, or all on canvas
             MapScript(f"CMF.addRecords(map, {_js_json(data)});", name=f"CMFLayer_{kind}").add_to(
                 group
             )
+    if points is not None:
+        MapScript(f"CMFPoints.add(map, {_js_json(points)}, {_js_json(points_settings(scale))});",
+                  name="CMFPoints").add_to(group)
     if user_frame is not None:
         data = user_frame if isinstance(user_frame, ScriptJSON) else to_geojson(user_frame)
         MapScript(f"CMF.addUserRecords(map, {_js_json(data)});", name="CMFUserLayer").add_to(group)
@@ -571,6 +584,24 @@ def build_record_layers(
         MapScript(f"CMF.requestView(map, {_js_json(view.to_json())});",
                   name="CMFView").add_to(group)
     return group
+
+
+#: Above this many points in view, the canvas layer writes each symbol's pixels into
+#: one ImageData instead of drawing a path per symbol: a million paths took 5.7 s to
+#: draw (benchmarks/bench_scale.py); pixels take a fraction of that.
+RASTER_MIN_POINTS = 30_000
+
+
+def points_settings(scale: float = 1.0) -> dict[str, Any]:
+    """What the canvas point layer draws with: the per-record symbols' colours and sizes."""
+    return {
+        "raster_min": RASTER_MIN_POINTS,
+        "scale": scale, "draw_order": list(DRAW_ORDER), "colors": LAYER_COLORS,
+        "strokes": LAYER_STROKES, "kinds": KINDS, "cluster_radius": CLUSTER_RADIUS_PX,
+        "zone_size": ZONE_SIZE_PX, "org_size": ORG_SIZE_PX, "fund_ref_bn": FUND_REFERENCE_BN,
+        "fund_ref_radius": FUND_REFERENCE_RADIUS_PX, "fund_unknown_radius": FUND_UNKNOWN_RADIUS_PX,
+        "fund_class_base_bn": FUND_CLASS_BASE_BN, "halo": HALO_COLOR,
+    }
 
 
 def user_layer_json(frame: pd.DataFrame) -> ScriptJSON:

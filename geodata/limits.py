@@ -107,3 +107,16 @@ SOURCE_TABLE_MAX_BYTES = 2 * 1024**3
 
 #: Most rows in one such table (twice the store's largest benchmark size).
 SOURCE_TABLE_MAX_ROWS = 2_000_000
+
+# --- the map at scale (issue 13)
+#: Above this many records shown, the curated records are drawn by the canvas point
+#: layer (geodata/web/cmf_points.js) from packed typed arrays (geodata.render.binary)
+#: instead of one Leaflet symbol per record with every property. Below it the map
+#: keeps its per-record symbols (stack badges, popups with every field): 5,000 DOM
+#: symbols draw in about a second, 49,000 took 10 s and 606 bytes a record.
+CANVAS_MIN_RECORDS = 5_000
+
+#: Rows of the records table sent at once: a larger selection is shown a page at a
+#: time (a choice of page above the table). The whole table went to the browser on
+#: every rerun: 100,000 rows were most of the 95 MB a page open received.
+TABLE_PAGE_ROWS = 1_000

@@ -18,13 +18,16 @@ True
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from geodata.schema import KINDS, PROVINCES
 
 
 class MapAction(NamedTuple):
-    """``kind`` is ``"record"`` (value: record id) or ``"province"`` (value: name)."""
+    """``kind`` is ``"record"`` (value: record id), ``"province"`` (value: name) or
+    ``"row"`` (value: a record index from the canvas point layer, as text: the
+    caller resolves it to a record id, see :func:`row_record_id`)."""
 
     kind: str
     value: str
@@ -47,8 +50,31 @@ def map_click_action(
     if sig == last_signature:
         return None, last_signature
     props = feature["properties"]
+    row = props.get("cmf_row")
+    if props.get("kind") in KINDS and isinstance(row, int) and not isinstance(row, bool) \
+            and row >= 0:
+        return MapAction("row", str(row)), sig
     if props.get("kind") in KINDS and isinstance(props.get("id"), str):
         return MapAction("record", props["id"]), sig
     if props.get("role") == "province" and props.get("name_en") in PROVINCES:
         return MapAction("province", props["name_en"]), sig
     return None, sig
+
+
+def row_record_id(action: MapAction, row_ids: Sequence[str] | None) -> MapAction | None:
+    """A ``"row"`` action as the ``"record"`` action it names (others unchanged).
+
+    ``row_ids`` are the record ids by record index (the frame the canvas layer's
+    points were taken from); an index outside them gives ``None``.
+
+    >>> row_record_id(MapAction("row", "1"), ["a", "b"])
+    MapAction(kind='record', value='b')
+    >>> row_record_id(MapAction("row", "7"), ["a", "b"]) is None
+    True
+    """
+    if action.kind != "row":
+        return action
+    row = int(action.value)
+    if row_ids is None or not 0 <= row < len(row_ids):
+        return None
+    return MapAction("record", str(row_ids[row]))

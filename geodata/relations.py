@@ -382,13 +382,18 @@ def link_lines(
     """
     if frame.empty or "links" not in frame.columns:
         return {"lines": [], "title": "Links", "hidden": ""}
+    # Only records with links (and the selected one) are looked at: at 100,000
+    # records, dicts of every record cost 0.65 s on every rerun.
+    with_links = frame[frame["links"].map(bool).astype(bool) | (frame["id"] == selected)]
+    links_of = dict(zip(with_links["id"], with_links["links"], strict=True))
+    ends = {selected, *links_of} | {ln["other"] for lns in links_of.values() for ln in lns or []}
+    near = frame[frame["id"].isin(ends)]
     pos = {
         rid: (float(lat), float(lon))
-        for rid, lat, lon in zip(frame["id"], frame["lat"], frame["lon"], strict=True)
+        for rid, lat, lon in zip(near["id"], near["lat"], near["lon"], strict=True)
         if pd.notna(lat) and pd.notna(lon)
     }
-    names = dict(zip(frame["id"], frame["name_en"], strict=True))
-    links_of = dict(zip(frame["id"], frame["links"], strict=True))
+    names = dict(zip(near["id"], near["name_en"], strict=True))
     lines: list[dict[str, Any]] = []
     drawn: set[tuple[str, str, str]] = set()
     unplaced = 0
@@ -411,7 +416,7 @@ def link_lines(
             add(a, b, ln["type"], True)
     if network and shown is not None:
         keep = set(shown)
-        for rid in keep:
+        for rid in keep & links_of.keys():
             for ln in links_of.get(rid) or []:
                 if ln["direction"] == "out" and ln["other"] in keep:
                     add(rid, ln["other"], ln["type"], False)

@@ -28,7 +28,7 @@ from dashboard.sidebar import (
     play_button,
     set_widget_values_next_run,
 )
-from dashboard.tables import EMPTY_CELL, RECORD_COLUMN_CONFIG
+from dashboard.tables import EMPTY_CELL, RECORD_COLUMN_CONFIG, table_page
 from dashboard.user_layer import (
     has_user_records,
     session_user_frame,
@@ -39,8 +39,10 @@ from geodata.aggregate import by_province, province_choropleth_geojson
 from geodata.detail import escape_markdown, record_fields, source_markdown
 from geodata.filters import describe_filter, filter_records
 from geodata.layers import build_base_map, build_record_layers
+from geodata.limits import CANVAS_MIN_RECORDS
 from geodata.places import PRESET_VIEWS
 from geodata.relations import link_lines
+from geodata.render.binary import selection_payload
 from geodata.schema import KINDS
 from geodata.style import USER_LAYER_LABEL
 from geodata.summary import capital_text, summarize
@@ -88,6 +90,7 @@ USER_TABLE_KEY = "user_records_table"
 
 def _records_table(records: object, key: str) -> None:
     """The records as a table; selecting a row selects its record, as a map click does."""
+    records = table_page(records, key)  # a page at a time when the selection is large
     ids = list(records["id"])
     st.dataframe(
         display_table(records), hide_index=True, width="stretch", key=key,
@@ -222,8 +225,13 @@ as_of_year = int(ss.get(AS_OF_YEAR_KEY, bounds.year_max)) if ss.get(AS_OF_MODE_K
 # Link lines: the selected record's (bold) and, with Network on, all among the records shown.
 lines = link_lines(frame, selected=ss.get(SELECTED_KEY), shown=selected["id"],
                    network=bool(ss.get(NETWORK_KEY, False)))
+# A large selection is drawn by the canvas point layer from packed typed arrays; a
+# click sends back the record's position in `frame` (issue 13).
+points = (selection_payload(frame, selected, ss.get(SELECTED_KEY))
+          if len(selected) > CANVAS_MIN_RECORDS else None)
 records_layer = build_record_layers(
-    selected, kinds=flt.kinds, choropleth=choropleth, user_frame=user_layer, scale=scale,
+    selected if points is None else selected.iloc[:0], points=points,
+    kinds=flt.kinds, choropleth=choropleth, user_frame=user_layer, scale=scale,
     view=current_view_request(ss), as_of_year=as_of_year,
     # The legend lists only the zone statuses some record has (the data's, not the
     # filter's, so the legend does not change as filters do).
@@ -238,7 +246,7 @@ st_folium(
     height=MAP_HEIGHT_PX,
     use_container_width=True,
     returned_objects=["last_active_drawing"],
-    on_change=handle_map_change,
+    on_change=functools.partial(handle_map_change, row_ids=frame["id"].to_numpy()),
 )
 
 selected_id = ss.get(SELECTED_KEY)

@@ -171,13 +171,19 @@ class AtlasStore:
 
     def bounds(self) -> FilterBounds:
         """The sidebar's slider extents, as :func:`geodata.filters.filter_bounds` gives them."""
-        lo, hi, top, n = self._query(
-            "SELECT min(year), max(year), max(fund_size_rmb_bn), count(*) FROM idx"
+        # The year span is that of places, funds and zones; organisations' years
+        # (a university's 1895) count only when there is nothing else.
+        lo, hi, any_lo, any_hi, top = self._query(
+            "SELECT min(year) FILTER (WHERE kind <> 'organisation'), "
+            "max(year) FILTER (WHERE kind <> 'organisation'), min(year), max(year), "
+            "max(fund_size_rmb_bn) FROM idx"
         ).fetchone()
-        if not n:
-            return FilterBounds(2000, 2030, 1.0)
-        top = float(top) if top is not None else 1.0
-        return FilterBounds(int(lo), int(hi), float(-(-top // 1)))
+        top_bn = float(-(-float(top) // 1)) if top is not None else 1.0
+        if lo is None:
+            lo, hi = any_lo, any_hi
+        if lo is None:
+            return FilterBounds(2000, 2030, top_bn)
+        return FilterBounds(int(lo), int(hi), top_bn)
 
     def sql(self, query: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """Run a read-only query of the ``idx`` (index) or ``records`` (full) view.

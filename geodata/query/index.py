@@ -27,13 +27,14 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from geodata.query.sql import DOMAIN_BITS
 from geodata.store.cache import remove_stale, writable_dir
 from geodata.store.geoparquet import ROW_COLUMN, schema_version
 
 #: Bumped when the index's tables change; older index files are rebuilt.
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 
 #: The columns kept in the index (what filters, aggregates and map symbols
 #: read), with their SQL types: a column that is empty in the file (an empty
@@ -41,7 +42,8 @@ INDEX_FORMAT = 2
 INDEX_COLUMNS: dict[str, str] = {
     ROW_COLUMN: "BIGINT", "id": "VARCHAR", "kind": "VARCHAR", "year": "BIGINT",
     "fund_size_rmb_bn": "DOUBLE", "domains": "VARCHAR[]", "province": "VARCHAR",
-    "lon": "DOUBLE", "lat": "DOUBLE", "_fold_en": "VARCHAR", "_fold_zh": "VARCHAR",
+    "lon": "DOUBLE", "lat": "DOUBLE", "_haystack": "VARCHAR", "category": "VARCHAR",
+    "sponsor_level": "VARCHAR", "designated": "BOOLEAN", "ancestors": "VARCHAR[]",
 }
 
 
@@ -71,7 +73,12 @@ def build_index(store: Path, target: Path) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     os.unlink(tmp)  # DuckDB creates the file itself
-    columns = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in INDEX_COLUMNS.items())
+    # Relation columns (designated, ancestors) exist only in a store compiled
+    # from a frame with relations; elsewhere they are NULL, which the filters
+    # read as "not designated" and "no ancestors", as the Python filters do.
+    present = set(pq.read_schema(store).names)
+    sources = {c: f'"{c}"' if c in present else "NULL" for c in INDEX_COLUMNS}
+    columns = ", ".join(f'CAST({sources[c]} AS {t}) AS "{c}"' for c, t in INDEX_COLUMNS.items())
     # Each record's domains as one integer (bit i for the i-th domain of the
     # vocabulary), so the any-of domain filter is a bitwise AND.
     bits = (

@@ -7,25 +7,32 @@ is built only from this module's own fragments, so a search for
 The semantics are exactly those of :func:`geodata.filters.filter_records`
 (a property-based test compares the two on random filters):
 
-- the name search uses the store's ``_fold_en`` / ``_fold_zh`` columns
-  (names case-folded by Python when the store was compiled) and a needle
-  case-folded and whitespace-collapsed the same way, matched with DuckDB's
-  literal ``contains`` (no ``LIKE`` patterns, so ``%`` and ``_`` are text);
+- the search uses the store's ``_haystack`` column (names, aliases, city
+  and province in both languages, case-folded by Python when the store was
+  compiled: :func:`geodata.filters.search_haystack`) and the needles of
+  :func:`geodata.filters.search_terms` (the text case-folded and
+  whitespace-collapsed, and a place's name in the other language), matched
+  with DuckDB's literal ``contains`` (no ``LIKE`` patterns, so ``%`` and
+  ``_`` are text);
+- undated records pass the year bounds;
+- ``group`` keeps the record and those with it among their ``ancestors``;
+  ``org_categories`` constrain organisations only; ``designated`` reads a
+  missing mark as "not on a list"; a missing sponsor level is ``unknown``;
 - funds of unknown size (``NULL``) pass when ``include_unknown`` is set;
 - an empty set of layers keeps nothing, an empty set of domains or provinces
   keeps everything.
 
 Example
 -------
->>> from geodata.filters import RecordFilter
+>>> from geodata.filters import RecordFilter, search_terms
 >>> where, params = filter_condition(RecordFilter(year_min=2018, search="AI"))
 >>> for part in where.split(" AND "):
 ...     print(part)
 list_contains(?::VARCHAR[], kind)
-year >= ?
-(contains(_fold_en, ?) OR contains(_fold_zh, ?))
+(year IS NULL OR year >= ?)
+(contains(_haystack, ?))
 >>> params[1:]
-[2018, 'ai', 'ai']
+[2018, 'ai']
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from geodata.filters import RecordFilter
+from geodata.filters import RecordFilter, search_terms
 from geodata.schema import DOMAINS
 
 #: Bit of each domain in the index's ``_domain_bits`` (vocabulary order).
@@ -57,15 +64,6 @@ def domain_mask(domains: Iterable[str]) -> int:
     return mask
 
 
-def search_needle(text: str) -> str:
-    """The search text as :func:`geodata.filters.filter_records` matches it.
-
-    >>> search_needle("  Big   FUND ")
-    'big fund'
-    """
-    return " ".join(text.split()).casefold()
-
-
 def _fund_condition(flt: RecordFilter) -> tuple[str, list[Any]]:
     fs = flt.fund_size
     bounds, params = [], []
@@ -85,9 +83,8 @@ def _fund_condition(flt: RecordFilter) -> tuple[str, list[Any]]:
 def filter_condition(flt: RecordFilter) -> tuple[str, list[Any]]:
     """``(condition, parameters)`` selecting the rows ``flt`` keeps.
 
-    The condition reads the index's columns ``kind``, ``year``,
-    ``fund_size_rmb_bn``, ``_domain_bits`` (see :func:`domain_mask`),
-    ``province``, ``_fold_en`` and ``_fold_zh``; parameters are in
+    The condition reads the index's columns (:data:`geodata.query.index.INDEX_COLUMNS`
+    and ``_domain_bits``, see :func:`domain_mask`); parameters are in
     placeholder order.
     """
     if not isinstance(flt, RecordFilter):
@@ -95,10 +92,10 @@ def filter_condition(flt: RecordFilter) -> tuple[str, list[Any]]:
     parts = ["list_contains(?::VARCHAR[], kind)"]
     params: list[Any] = [sorted(flt.kinds)]
     if flt.year_min is not None:
-        parts.append("year >= ?")
+        parts.append("(year IS NULL OR year >= ?)")
         params.append(int(flt.year_min))
     if flt.year_max is not None:
-        parts.append("year <= ?")
+        parts.append("(year IS NULL OR year <= ?)")
         params.append(int(flt.year_max))
     fund, fund_params = _fund_condition(flt)
     if fund:
@@ -107,11 +104,24 @@ def filter_condition(flt: RecordFilter) -> tuple[str, list[Any]]:
     if flt.domains:
         parts.append("(_domain_bits & ?) <> 0")
         params.append(domain_mask(flt.domains))
-    if flt.search.strip():
-        needle = search_needle(flt.search)
-        parts.append("(contains(_fold_en, ?) OR contains(_fold_zh, ?))")
-        params.extend([needle, needle])
+    terms = sorted(search_terms(flt.search))
+    if terms:
+        parts.append("(" + " OR ".join(["contains(_haystack, ?)"] * len(terms)) + ")")
+        params.extend(terms)
     if flt.provinces:
-        parts.append("list_contains(?::VARCHAR[], province)")
+        parts.append("coalesce(list_contains(?::VARCHAR[], province), false)")
         params.append(sorted(flt.provinces))
+    if flt.group is not None:
+        parts.append("(id = ? OR coalesce(list_contains(ancestors, ?), false))")
+        params.extend([flt.group, flt.group])
+    if flt.org_categories:
+        parts.append("(kind <> 'organisation' OR "
+                     "coalesce(list_contains(?::VARCHAR[], category), false))")
+        params.append(sorted(flt.org_categories))
+    if flt.designated is not None:
+        parts.append("coalesce(designated, false) = ?")
+        params.append(bool(flt.designated))
+    if flt.sponsor_levels:
+        parts.append("list_contains(?::VARCHAR[], coalesce(sponsor_level, 'unknown'))")
+        params.append(sorted(flt.sponsor_levels))
     return " AND ".join(parts), params

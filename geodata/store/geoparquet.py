@@ -7,9 +7,11 @@ or GDAL), and three store columns that start with ``_``:
 
 - ``_row``: the record's position in the sources, so a query returns rows in
   the same order as :func:`geodata.filters.filter_records`;
-- ``_fold_en`` / ``_fold_zh``: the names case-folded by Python, so the SQL
-  name search matches exactly what the pure-Python search matches (DuckDB's
-  ``lower`` and Python's ``casefold`` differ, e.g. on "ß").
+- ``_haystack``: what the search looks in (names, aliases, city and
+  province in English and Chinese), case-folded by Python
+  (:func:`geodata.filters.search_haystack`), so the SQL search matches
+  exactly what the pure-Python search matches (DuckDB's ``lower`` and
+  Python's ``casefold`` differ, e.g. on "ß").
 
 Nested columns are stored by what they hold: a tuple of text (``domains``)
 as a native list of strings, anything else nested (``sources``) as JSON
@@ -40,10 +42,11 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow.parquet as pq
 
-from geodata.schema import RECORD_COLUMNS, Record
+from geodata.filters import search_haystack
+from geodata.schema import CITIES_ZH, PROVINCES, RECORD_COLUMNS, Record
 
 #: Bumped whenever the file layout written here changes; old caches are rebuilt.
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 
 #: This module's entry in the frame's ``attrs``, which geopandas keeps in the
 #: Parquet metadata (under ``PANDAS_ATTRS``).
@@ -52,8 +55,8 @@ _PANDAS_ATTRS = b"PANDAS_ATTRS"
 
 #: Columns the store adds to the record columns (not part of a record).
 ROW_COLUMN = "_row"
-FOLD_COLUMNS: dict[str, str] = {"_fold_en": "name_en", "_fold_zh": "name_zh"}
-STORE_COLUMNS: tuple[str, ...] = (ROW_COLUMN, *FOLD_COLUMNS)
+HAYSTACK_COLUMN = "_haystack"
+STORE_COLUMNS: tuple[str, ...] = (ROW_COLUMN, HAYSTACK_COLUMN)
 
 #: Rows per Parquet row group. Smaller groups let a page of the records table
 #: (rows found in the in-memory index) read only the groups that hold it.
@@ -67,11 +70,13 @@ def schema_version() -> str:
 
     It changes when :class:`geodata.schema.Record` or
     :data:`geodata.schema.RECORD_COLUMNS` change (for example a new field),
-    so a store compiled under an older schema is never read as current.
+    or the place names the search haystack is built with
+    (:data:`geodata.schema.CITIES_ZH`, :data:`geodata.schema.PROVINCES`), so a
+    store compiled under an older schema is never read as current.
     """
     spec = json.dumps(
         {"format": STORE_FORMAT, "columns": RECORD_COLUMNS,
-         "record": Record.model_json_schema()},
+         "record": Record.model_json_schema(), "places": [CITIES_ZH, PROVINCES]},
         sort_keys=True, ensure_ascii=False,
     )
     return hashlib.sha256(spec.encode("utf-8")).hexdigest()[:16]
@@ -114,8 +119,7 @@ def _store_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if codec:
             codecs[column] = codec
     out[ROW_COLUMN] = pd.RangeIndex(len(out), dtype="int64")
-    for fold, source in FOLD_COLUMNS.items():
-        out[fold] = out[source].astype("string").str.casefold()
+    out[HAYSTACK_COLUMN] = search_haystack(frame.reset_index(drop=True)).astype(str)
     # geopandas writes DataFrame.attrs into the file's metadata (and reads them
     # back), beside the GeoParquet "geo" metadata it writes itself.
     out.attrs = {ATTRS_KEY: {"format": STORE_FORMAT, "schema": schema_version(),
@@ -172,7 +176,7 @@ def _from_json(value: Any) -> Any:
 def read_store_frame(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     """A store file back as the records frame it was written from.
 
-    The store columns (``_row``, ``_fold_*``) are dropped; lists become
+    The store columns (``_row``, ``_haystack``) are dropped; lists become
     tuples and JSON text becomes lists of dicts again, so the result equals
     :func:`geodata.frame.records_to_frame` of the same records.
     """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from geodata.detail import escape_markdown, record_fields, safe_http_url, source_markdown
-from geodata.mapevents import MapAction, map_click_action
+from geodata.mapevents import MapAction, map_click_action, row_record_id
 
 
 def _click(props):
@@ -75,3 +75,20 @@ def test_a_click_on_the_real_choropleth_filters_its_province(sample_frame):
                    if f["properties"]["name_en"] == "Sichuan")
     action, _ = map_click_action({"last_active_drawing": feature}, None)
     assert action == MapAction("province", "Sichuan")
+
+
+def test_canvas_point_click_names_a_record_index_resolved_by_the_page():
+    def click(props):
+        return map_click_action({"last_active_drawing": {"properties": props}}, None)[0]
+
+    action = click({"kind": "cluster", "cmf_row": 2})
+    assert action == MapAction("row", "2")
+    assert row_record_id(action, ["a", "b", "c"]) == MapAction("record", "c")
+    assert row_record_id(action, ["a"]) is None  # an index the frame does not have
+    assert row_record_id(action, None) is None  # a page that draws no canvas layer
+    assert row_record_id(MapAction("record", "x"), None) == MapAction("record", "x")
+    # Not a record index: a boolean, a negative number, text, or an unknown layer.
+    assert click({"kind": "cluster", "cmf_row": True}) is None
+    assert click({"kind": "cluster", "cmf_row": -1}) is None
+    assert click({"kind": "cluster", "cmf_row": "2"}) is None
+    assert click({"kind": "spaceship", "cmf_row": 2}) is None

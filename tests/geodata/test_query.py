@@ -23,7 +23,16 @@ from geodata.frame import records_to_frame
 from geodata.query import aggregates as sql_aggregates
 from geodata.query.engine import StoreError, open_store
 from geodata.query.sql import filter_condition
-from geodata.schema import CATEGORIES, DOMAINS, KINDS, PROVINCES, Record
+from geodata.schema import (
+    CATEGORIES,
+    CITIES_ZH,
+    DOMAINS,
+    KINDS,
+    ORG_CATEGORIES,
+    PROVINCES,
+    SPONSOR_LEVELS,
+    Record,
+)
 from geodata.store.geoparquet import write_store
 
 #: Names that trip naive SQL or naive case-insensitivity: quotes, LIKE
@@ -47,15 +56,43 @@ SEARCH_TRAPS = ["'", "''", "%", "_", "\\", "%_%", "ß", "ss", "SS", "σ", "ς", 
                 "'; DROP TABLE idx; --", "drop table", "  space  ", "基金", "ａｌｐｈａ", "\x00"]
 
 
+#: Cities the search knows in both languages, and one it does not.
+CITIES = [*list(CITIES_ZH)[:6], "Nowhere Town", None]
+
+
+def _organisation(i: int, rng: random.Random, names: tuple[str, str] | None) -> Record:
+    """An organisation: dated or not, placed or not, with aliases, a city, a sponsor level."""
+    name_en, name_zh = names or (f"Org {i} {rng.choice(['Alpha', 'Institute'])}", f"机构{i}")
+    raw = {
+        "id": f"r-{i}", "kind": "organisation", "category": rng.choice(sorted(ORG_CATEGORIES)),
+        "name_en": name_en, "name_zh": name_zh, "province": rng.choice(list(PROVINCES)),
+        "city": rng.choice(CITIES), "domains": rng.sample(list(DOMAINS), rng.randint(1, 2)),
+        "aliases": rng.choice([[], ["CAEP"], [f"Alias {i}", "九院"]]),
+        "sponsor_level": rng.choice([None, *SPONSOR_LEVELS]),
+        "description": "A generated organisation for the query-layer tests.",
+        "sources": [{"publisher": "Test", "title": f"Item {i}"}],
+    }
+    if rng.random() < 0.5:
+        raw["year"] = rng.randint(1950, 2026)
+    if rng.random() < 0.8:
+        raw.update(lat=round(rng.uniform(20, 50), 4), lon=round(rng.uniform(90, 130), 4),
+                   location_precision="city")
+    else:
+        raw["unplaced_reason"] = "site not published"
+    return Record.model_validate(raw)
+
+
 def _record(i: int, rng: random.Random, names: tuple[str, str] | None = None) -> Record:
-    kind = rng.choice(["cluster", "cluster", "fund", "fund", "zone"])
+    kind = rng.choice(["cluster", "cluster", "fund", "fund", "zone", "organisation"])
+    if kind == "organisation":
+        return _organisation(i, rng, names)
     name_en, name_zh = names or (f"Record {i} {rng.choice(['Alpha', 'beta', 'GAMMA'])}",
                                  f"记录{i}")
     raw = {
         "id": f"r-{i}", "kind": kind, "category": sorted(CATEGORIES[kind])[i % len(
             CATEGORIES[kind])],
         "name_en": name_en, "name_zh": name_zh,
-        "province": rng.choice(list(PROVINCES)),
+        "province": rng.choice(list(PROVINCES)), "city": rng.choice(CITIES),
         "lat": round(rng.uniform(20, 50), 4), "lon": round(rng.uniform(90, 130), 4),
         "location_precision": "city", "year": rng.randint(2008, 2026),
         "domains": rng.sample(list(DOMAINS), rng.randint(1, 3)),
@@ -76,10 +113,37 @@ def _records(n: int, seed: int) -> list[Record]:
     return [_record(i, rng, next(tricky, None)) for i in range(n)]
 
 
+def _frame(n: int, seed: int):
+    """Records as a frame with relation columns: ``parent_of`` chains and US-list marks."""
+    frame = records_to_frame(_records(n, seed))
+    rng = random.Random(seed + 1)
+    ids = frame["id"].tolist()
+    parents: dict[str, str] = {}
+    for i, rid in enumerate(ids[1:], start=1):
+        if rng.random() < 0.3:
+            parents[rid] = ids[rng.randrange(i)]  # an earlier record: no cycles
+
+    def ancestors(rid: str) -> tuple[str, ...]:
+        out = []
+        while rid in parents:
+            rid = parents[rid]
+            out.append(rid)
+        return tuple(out)
+
+    frame["ancestors"] = frame["id"].map(ancestors)
+    frame["designated"] = [rng.random() < 0.15 for _ in ids]
+    return frame
+
+
+def _record_columns(frame):
+    """The record columns (what the store's frames hold), without the relation columns."""
+    return frame.drop(columns=["ancestors", "designated"])
+
+
 @pytest.fixture(scope="module")
 def tricky(tmp_path_factory):
     """(frame, store) of 150 records, a dozen with tricky names, a third of funds unsized."""
-    frame = records_to_frame(_records(150, seed=13))
+    frame = _frame(150, seed=13)
     path = write_store(frame, tmp_path_factory.mktemp("store") / "tricky.parquet")
     store = open_store(path, index_dir=path.parent)
     yield frame, store
@@ -104,7 +168,10 @@ def record_filters(draw) -> RecordFilter:
     search = draw(
         st.just("") | st.text(max_size=6) | st.sampled_from(SEARCH_TRAPS)
         | st.sampled_from(fragments).map(lambda s: s.swapcase())
-        | st.sampled_from(["record 1", "ALPHA", "beta", "记录1", "Record  12"])
+        | st.sampled_from(["record 1", "ALPHA", "beta", "记录1", "Record  12", "caep", "九院",
+                           "alias 3", "org 1"])
+        | st.sampled_from([*CITIES_ZH, *CITIES_ZH.values(), *PROVINCES, *PROVINCES.values()])
+        .map(lambda s: s.upper())
     )
     return RecordFilter(
         kinds=draw(st.frozensets(st.sampled_from(list(KINDS)))),
@@ -112,6 +179,10 @@ def record_filters(draw) -> RecordFilter:
         domains=draw(st.frozensets(st.sampled_from(list(DOMAINS)), max_size=4)),
         search=search,
         provinces=draw(st.frozensets(st.sampled_from(list(PROVINCES)), max_size=6)),
+        group=draw(st.sampled_from([None, "r-0", "r-1", "r-5", "r-20", "r-77", "no-such-id"])),
+        org_categories=draw(st.frozensets(st.sampled_from(sorted(ORG_CATEGORIES)), max_size=3)),
+        designated=draw(st.sampled_from([None, True, False])),
+        sponsor_levels=draw(st.frozensets(st.sampled_from(list(SPONSOR_LEVELS)), max_size=3)),
     )
 
 
@@ -126,9 +197,11 @@ def test_sql_filter_gives_the_same_ids_as_python(tricky, flt):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
           HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 10_000), n=st.integers(0, 40), flt=record_filters())
-def test_sql_filter_matches_python_on_random_data(tmp_path, seed, n, flt):
-    frame = records_to_frame(_records(n, seed))
+@given(seed=st.integers(0, 10_000), n=st.integers(0, 40), flt=record_filters(),
+       relations=st.booleans())
+def test_sql_filter_matches_python_on_random_data(tmp_path, seed, n, flt, relations):
+    # With and without the relation columns (a store compiled from plain records has none).
+    frame = _frame(n, seed) if relations else records_to_frame(_records(n, seed))
     path = write_store(frame, tmp_path / f"random-{seed}-{n}.parquet")
     store = open_store(path, index_dir=tmp_path)
     try:
@@ -195,7 +268,7 @@ def test_filter_frame_equals_the_python_selection(tricky):
     frame, store = tricky
     flt = RecordFilter(kinds=frozenset({"fund", "zone"}), year_min=2012,
                        fund_size=FundSizeRange(min_bn=1, include_unknown=True))
-    expected = filter_records(frame, flt).reset_index(drop=True)
+    expected = _record_columns(filter_records(frame, flt)).reset_index(drop=True)
     assert_geodataframe_equal(store.filter_frame(flt), expected)
 
 
@@ -240,14 +313,15 @@ def test_filter_condition_refuses_other_objects():
 def test_rows_frame_reads_just_those_records_in_source_order(tricky):
     frame, store = tricky
     got = store.rows_frame([140, 3, 77, 3])
-    assert_geodataframe_equal(got, frame.iloc[[3, 77, 140]].reset_index(drop=True))
+    assert_geodataframe_equal(got, _record_columns(frame.iloc[[3, 77, 140]]).reset_index(drop=True))
 
 
 def test_an_empty_selection_is_an_empty_frame_with_the_record_columns(tricky):
     frame, store = tricky
     got = store.filter_frame(RecordFilter(kinds=frozenset()))
     assert got.empty
-    assert got.columns.tolist()[: len(frame.columns) - 1] == frame.columns.tolist()[:-1]
+    expected = _record_columns(frame).columns.tolist()
+    assert got.columns.tolist()[: len(expected) - 1] == expected[:-1]
     assert store.filter_ids(RecordFilter(search="no such name anywhere")) == []
 
 
@@ -268,7 +342,7 @@ def test_bounds_and_records_by_id_match_the_python_helpers(tricky, tmp_path):
     frame, store = tricky
     assert store.bounds() == filter_bounds(frame)
     got = store.ids_frame(["r-77", "nope", "r-3"])
-    assert_geodataframe_equal(got, frame.iloc[[3, 77]].reset_index(drop=True))
+    assert_geodataframe_equal(got, _record_columns(frame.iloc[[3, 77]]).reset_index(drop=True))
     empty = open_store(write_store(records_to_frame([]), tmp_path / "e.parquet"),
                        index_dir=tmp_path)
     assert empty.bounds() == filter_bounds(records_to_frame([]))

@@ -276,3 +276,12 @@ def test_the_query_index_is_built_once_and_rebuilt_for_a_changed_store(
     assert len(rebuilt) == 1
     assert rebuilt != built
     assert len(first) == len(sample_frame)  # an open store keeps its own index
+
+
+def test_a_new_place_name_changes_the_schema_version(monkeypatch):
+    """The search haystack holds cities' Chinese names: a new one must rebuild the store."""
+    from geodata.store import geoparquet
+
+    before = geoparquet.schema_version()
+    monkeypatch.setitem(geoparquet.CITIES_ZH, "Atlantis", "亚特兰蒂斯")
+    assert geoparquet.schema_version() != before

@@ -1,0 +1,107 @@
+"""AppTest: a selection above CANVAS_MIN_RECORDS on the map page (issue 13).
+
+The records are drawn by the canvas point layer from packed typed arrays (no
+per-record GeoJSON), a click on a point (its record index, as the layer sends
+it through streamlit-folium) shows that record in the detail panel, and the
+records table shows one page at a time, every page reachable.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.map_state import MAP_KEY, handle_map_change
+from geodata.limits import CANVAS_MIN_RECORDS, TABLE_PAGE_ROWS
+from geodata.render.binary import decode_payload
+from geodata.store.geoparquet import write_store
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "dashboard" / "app.py")
+N = CANVAS_MIN_RECORDS + 1_500
+
+
+@pytest.fixture(scope="module")
+def big_folder(tmp_path_factory) -> tuple[Path, Path, object]:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_store import synthetic_frame
+
+    frame = synthetic_frame(N, seed=3)
+    folder = tmp_path_factory.mktemp("big")
+    write_store(frame, folder / "records.parquet")
+    return folder, tmp_path_factory.mktemp("cache"), frame
+
+
+@pytest.fixture
+def big_app(big_folder, monkeypatch) -> AppTest:
+    folder, cache, _ = big_folder
+    monkeypatch.setenv("CMF_ATLAS_DATA", str(folder))
+    monkeypatch.setenv("CMF_ATLAS_CACHE", str(cache))
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _map_args(at: AppTest) -> dict:
+    def walk(node):
+        for child in getattr(node, "children", {}).values():
+            yield child
+            yield from walk(child)
+
+    for e in walk(at._tree):
+        proto = getattr(e, "proto", None)
+        if type(e).__name__ == "UnknownElement" and "feature_group" in str(
+                getattr(proto, "json_args", "")):
+            return json.loads(proto.json_args)
+    raise AssertionError("no map on the page")
+
+
+def _points_payload(feature_group: str) -> dict:
+    """The payload in ``CMFPoints.add(map, {payload}, {settings})``."""
+    call = "CMFPoints.add(map, "
+    start = feature_group.index(call) + len(call)
+    payload, _ = json.JSONDecoder().raw_decode(feature_group[start:])
+    return payload
+
+
+def test_large_selection_is_drawn_from_typed_arrays_and_a_click_shows_the_record(
+    big_app, big_folder
+):
+    _, _, frame = big_folder
+    group = _map_args(big_app)["feature_group"]
+    assert "CMFPoints.add(" in group
+    assert "CMF.addRecords(" not in group  # no per-record GeoJSON layer
+    block = decode_payload(_points_payload(group))
+    assert len(block) == int(frame["lat"].notna().sum()) == N
+    # A point's record index is its row in the atlas frame: its coordinates agree.
+    row = int(block.rows[1234])
+    assert abs(float(block.lon[1234]) - frame["lon"].iloc[row]) < 1e-4
+    # The bytes the map's points take on the wire.
+    assert len(_points_payload(group)["data"]) / N <= 16
+
+    # The click as st_folium returns it; the page resolves indexes with the frame's ids
+    # (the browser test, tests/browser/test_scale_browser.py, clicks for real).
+    big_app.session_state[MAP_KEY] = {"last_active_drawing": {
+        "type": "Feature", "properties": {"kind": frame["kind"].iloc[row], "cmf_row": row}}}
+    handle_map_change(big_app.session_state, row_ids=frame["id"].tolist())
+    big_app.run()
+    assert not big_app.exception
+    assert big_app.session_state["selected_id"] == frame["id"].iloc[row]
+    shown = [m.value for m in big_app.markdown]
+    assert any(frame["name_en"].iloc[row] in text for text in shown)
+
+
+def test_records_table_pages_through_a_large_selection(big_app):
+    pages = big_app.selectbox(key="records_table_page")
+    assert len(pages.options) == -(-N // TABLE_PAGE_ROWS)
+    table = big_app.dataframe[0].value
+    assert len(table) == TABLE_PAGE_ROWS
+    pages.set_value(len(pages.options) - 1).run()
+    assert not big_app.exception
+    last = big_app.dataframe[0].value
+    assert len(last) == N - TABLE_PAGE_ROWS * (len(pages.options) - 1)
