@@ -3,8 +3,8 @@
 Run: ``.venv/bin/python benchmarks/bench_bounded_read.py [--repeat 20]``
 
 1. Overhead: a normal small CSV (4 rows) read in this process with
-   :func:`geodata.importer.preview_import` and in a child with
-   :func:`geodata.bounded.preview_import_bounded`; median and p95 of
+   :func:`geodata.io.importer.preview_import` and in a child with
+   :func:`geodata.io.bounded.preview_import_bounded`; median and p95 of
    ``--repeat`` reads each, after one read that starts the fork server (its
    start-up is printed on its own: it is paid once per server process).
 2. Worst cases: each file of issue 10's points 2, 3 and 12 in
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pyogrio
 
-from geodata.bounded import BoundExceededError, Bounds, preview_import_bounded, run_bounded
-from geodata.importer import preview_import
-from geodata.limits import MAX_CONCURRENT_READS, READ_MEMORY_BYTES, READ_TIMEOUT_S
+from geodata.io.bounded import BoundExceededError, Bounds, preview_import_bounded, run_bounded
+from geodata.io.importer import preview_import
+from geodata.model.limits import MAX_CONCURRENT_READS, READ_MEMORY_BYTES, READ_TIMEOUT_S
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "hostile"

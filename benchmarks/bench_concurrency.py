@@ -18,7 +18,7 @@ filtered too.
 Response time (what p50/p95 measure): from the input event that changes a
 filter (the click on the checkbox, Enter in the search box) until the page
 has *settled*: the map draws exactly the symbols the new filter selects
-(computed with :func:`geodata.filters.filter_records` on the same data, so
+(computed with :func:`geodata.query.filters.filter_records` on the same data, so
 a stale map never counts) and Streamlit no longer shows its running
 indicator. Polled every 50 ms in the page.
 
@@ -81,10 +81,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from dashboard.launch import start_dashboard
-from geodata.filters import RecordFilter, filter_records
-from geodata.frame import records_to_frame
-from geodata.load import DATASET_DIR, default_dataset_paths, load_records
-from geodata.schema import KINDS
+from geodata.model.frame import records_to_frame
+from geodata.model.schema import KINDS
+from geodata.query.filters import RecordFilter, filter_records
+from geodata.store.load import DATASET_DIR, default_dataset_paths, load_records
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

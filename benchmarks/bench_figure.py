@@ -17,10 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from geodata.figure import export_figure
-from geodata.filters import RecordFilter, filter_records
-from geodata.frame import records_to_frame
-from geodata.load import DatasetError, default_dataset_paths, load_records
+from geodata.model.frame import records_to_frame
+from geodata.query.filters import RecordFilter, filter_records
+from geodata.render.figure import export_figure
+from geodata.store.load import DatasetError, default_dataset_paths, load_records
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "data" / "sample.yaml"

@@ -6,7 +6,7 @@ Each case runs ``python -m geodata figure`` on ``tests/data/sample.yaml`` in
 its own process and reports its wall time, exit code and peak resident
 memory (``ru_maxrss`` of the child), so the numbers include Python,
 matplotlib and the data, as a user's run would. The cap is
-:data:`geodata.limits.MAX_FIGURE_PIXELS`; the largest allowed dpi at each
+:data:`geodata.model.limits.MAX_FIGURE_PIXELS`; the largest allowed dpi at each
 width is taken from the refusal message of the next dpi up.
 """
 
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from geodata.limits import MAX_FIGURE_PIXELS
+from geodata.model.limits import MAX_FIGURE_PIXELS
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "sample.yaml"

@@ -234,7 +234,7 @@ def bench_folium(browser, frame, timeout_s: float) -> dict:
     """A stock folium map, one CircleMarker per record, opened until all are in the page."""
     import folium
 
-    from geodata.assets import install_offline_assets
+    from geodata.render.assets import install_offline_assets
 
     t0 = time.perf_counter()
     m = folium.Map(location=[35, 104], zoom_start=4, tiles=None)

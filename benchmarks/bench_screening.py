@@ -15,7 +15,7 @@ import argparse
 import random
 import time
 
-from geodata.relations import load_atlas
+from geodata.model.relations import load_atlas
 from geodata.screening.evaluate import evaluate, read_labelled
 from geodata.screening.geocode import place_addresses
 from geodata.screening.run import build_screener

@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python benchmarks/bench_store.py [--n 10000 100000 1000000]``
 
 For each N, synthetic records are generated in-process as a records frame
-(the form :func:`geodata.frame.records_to_frame` gives) with realistic
+(the form :func:`geodata.model.frame.records_to_frame` gives) with realistic
 distributions: 60 % clusters, 30 % funds, 10 % zones; points scattered
 around provincial capitals, weighted towards the eastern provinces; years
 skewed to the last decade; fund sizes log-normal (median RMB 5 bn, long
@@ -75,7 +75,7 @@ def synthetic_frame(n: int, seed: int = 13):
     """``n`` records as a records frame, generated vectorised (a million in seconds)."""
     import geopandas as gpd
 
-    from geodata.schema import LIST_COLUMNS, RECORD_COLUMNS
+    from geodata.model.schema import LIST_COLUMNS, RECORD_COLUMNS
 
     rng = np.random.default_rng(seed)
     kinds = rng.choice(["cluster", "fund", "zone"], size=n, p=[0.6, 0.3, 0.1])
@@ -129,8 +129,8 @@ def synthetic_frame(n: int, seed: int = 13):
 
 def sidebar_filters(count: int, seed: int = 5) -> list:
     """Filters like the ones people set: a few controls at a time, some search text."""
-    from geodata.filters import FundSizeRange, RecordFilter
-    from geodata.schema import DOMAINS, KINDS, PROVINCES
+    from geodata.model.schema import DOMAINS, KINDS, PROVINCES
+    from geodata.query.filters import FundSizeRange, RecordFilter
 
     rng = random.Random(seed)
     out = []
@@ -173,9 +173,9 @@ def _peak_rss_mb() -> float:
 def compile_phase(n: int, out: Path, yaml_max: int) -> dict:
     import yaml
 
-    from geodata.frame import records_to_frame
-    from geodata.load import load_records
+    from geodata.model.frame import records_to_frame
     from geodata.store.geoparquet import write_store
+    from geodata.store.load import load_records
 
     t0 = time.perf_counter()
     frame = synthetic_frame(n)

@@ -15,7 +15,7 @@ import pydeck as pdk
 import streamlit as st
 
 from geodata.query.index import sql_path
-from geodata.style import LAYER_COLORS
+from geodata.render.style import LAYER_COLORS
 
 KIND_RGB = {k: [int(c[i:i + 2], 16) for i in (1, 3, 5)] for k, c in LAYER_COLORS.items()}
 

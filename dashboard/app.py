@@ -16,10 +16,10 @@ from dashboard.guard import guarded
 from dashboard.sidebar import atlas_bounds, render_sidebar
 from dashboard.url_sync import apply_url_to_session, write_session_to_url
 from geodata.db.team import team_dsn
-from geodata.detail import escape_markdown
-from geodata.load import DatasetError, problems_summary
-from geodata.relations import group_options
-from geodata.userdata import problems_csv_text
+from geodata.model.relations import group_options
+from geodata.render.detail import escape_markdown
+from geodata.store.load import DatasetError, problems_summary
+from geodata.store.userdata import problems_csv_text
 
 st.set_page_config(
     page_title="CMF Atlas",

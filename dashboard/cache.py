@@ -14,24 +14,24 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import streamlit as st
 
-from geodata.assets import install_offline_assets
-from geodata.basemap import BASEMAP_PATH, basemap_geojson, load_basemap
 from geodata.db import team
-from geodata.filters import RecordFilter, filter_bounds, filter_records
-from geodata.layers import ScriptJSON, script_json
-from geodata.load import DATASET_DIR, default_dataset_paths
-from geodata.places import CHINA_VIEW_BOUNDS
-from geodata.relations import attach_relations, load_atlas, relation_paths
+from geodata.model.places import CHINA_VIEW_BOUNDS
+from geodata.model.relations import attach_relations, load_atlas, relation_paths
+from geodata.query.filters import RecordFilter, filter_bounds, filter_records
+from geodata.render.assets import install_offline_assets
+from geodata.render.basemap import BASEMAP_PATH, basemap_geojson, load_basemap
+from geodata.render.layers import ScriptJSON, script_json
 from geodata.screening.match import Screener
 from geodata.screening.run import build_screener
 from geodata.store.cache import compiled_store
 from geodata.store.geoparquet import read_store_frame
+from geodata.store.load import DATASET_DIR, default_dataset_paths
 from geodata.store.sources import YAML_SUFFIXES, source_paths
 
 if TYPE_CHECKING:
     import altair as alt
 
-    from geodata.importer import ColumnMapping, ImportPreview
+    from geodata.io.importer import ColumnMapping, ImportPreview
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -139,7 +139,10 @@ def _basemap_script(path: str, stamp: int) -> ScriptJSON:
 
 
 def basemap_script() -> ScriptJSON:
-    """The basemap serialised once for the map page (see :class:`geodata.layers.ScriptJSON`)."""
+    """The basemap serialised once for the map page.
+
+    See :class:`geodata.render.layers.ScriptJSON`.
+    """
     return _basemap_script(str(BASEMAP_PATH), os.stat(BASEMAP_PATH).st_mtime_ns)
 
 
@@ -168,7 +171,7 @@ def _figure_bytes(
 ) -> bytes:
     import pandas as pd
 
-    from geodata.figure import dataset_date, figure_bytes
+    from geodata.render.figure import dataset_date, figure_bytes
 
     frame = filter_records(_load_frame(paths, stamps), flt)
     user = None if user_points is None else pd.DataFrame(list(user_points) or None,
@@ -204,7 +207,7 @@ def _view_chart(
     frame: gpd.GeoDataFrame, flt: RecordFilter, view: str, measure: str
 ) -> alt.TopLevelMixin:
     # Imported here: Altair takes 0.4 s to import and only the charts page needs it.
-    from geodata.charts import build_view_chart
+    from geodata.render.charts import build_view_chart
 
     bounds = filter_bounds(frame)
     # The year axis spans the filter's years, so it holds still while other filters change.
@@ -216,7 +219,7 @@ def _view_chart(
 
 
 def view_chart(flt: RecordFilter, view: str, measure: str) -> alt.TopLevelMixin:
-    """One analyst view (``geodata.charts.CHART_VIEWS``) of the records ``flt`` keeps.
+    """One analyst view (``geodata.render.charts.CHART_VIEWS``) of the records ``flt`` keeps.
 
     Not cached (building the spec takes milliseconds); :func:`chart_bytes`
     exports the very same chart. Sized to fit the page's width only: Streamlit
@@ -232,7 +235,7 @@ def _chart_bytes(
     paths: tuple[str, ...], stamps: tuple[int, ...], flt: RecordFilter, view: str,
     measure: str, fmt: str,
 ) -> bytes:
-    from geodata.charts import chart_to_bytes
+    from geodata.render.charts import chart_to_bytes
 
     return chart_to_bytes(_view_chart(_load_frame(paths, stamps), flt, view, measure), fmt)
 
@@ -249,7 +252,7 @@ def _figure_png(
     width_in: float, dpi: int,
 ) -> bytes:
     # Imported here: matplotlib is only needed by the pages that draw a figure.
-    from geodata.figure import dataset_date, figure_bytes
+    from geodata.render.figure import dataset_date, figure_bytes
 
     frame = filter_records(_load_frame(paths, stamps), flt)
     return figure_bytes(
@@ -259,10 +262,10 @@ def _figure_png(
 
 
 def figure_png(flt: RecordFilter, title: str, *, width_in: float = 7.5, dpi: int = 120) -> bytes:
-    """The static report map (``geodata.figure``) of the records ``flt`` keeps, as PNG.
+    """The static report map (``geodata.render.figure``) of the records ``flt`` keeps, as PNG.
 
     About 0.5 s to draw, so cached per filter and title. Raises
-    ``geodata.figure.FigureFontError`` when no CJK font is installed.
+    ``geodata.render.figure.FigureFontError`` when no CJK font is installed.
     """
     paths = dataset_paths()
     return _figure_png(paths, _stamps(paths), flt, title, width_in, dpi)
@@ -274,7 +277,7 @@ def start_file_reader() -> threading.Thread:
 
     Its start-up (about 2 s) is then paid before the first upload, not by it.
     """
-    from geodata.bounded import start_reader
+    from geodata.io.bounded import start_reader
 
     thread = threading.Thread(target=start_reader, name="cmf-reader-start", daemon=True)
     thread.start()
@@ -287,8 +290,8 @@ def _import_preview(
     data: bytes, filename: str, mapping: ColumnMapping | None, kind: str, crs: str | None,
     max_bytes: int,
 ) -> ImportPreview:
-    from geodata.bounded import run_bounded
-    from geodata.importer import preview_import
+    from geodata.io.bounded import run_bounded
+    from geodata.io.importer import preview_import
 
     return run_bounded(
         preview_import, data, filename, mapping, kind=kind, crs=crs, max_bytes=max_bytes
@@ -299,10 +302,10 @@ def import_preview(
     data: bytes, filename: str, mapping: ColumnMapping | None, kind: str, crs: str | None,
     max_bytes: int,
 ) -> ImportPreview:
-    """:func:`geodata.importer.preview_import` of an upload's bytes, cached on its content.
+    """:func:`geodata.io.importer.preview_import` of an upload's bytes, cached on its content.
 
     Read in a child process within the time and memory bounds of
-    :mod:`geodata.limits` (:func:`geodata.bounded.run_bounded`), so a file
+    :mod:`geodata.model.limits` (:func:`geodata.io.bounded.run_bounded`), so a file
     that makes reading endless is refused, and its reader killed, when the
     bound passes, even if the browser tab was closed. That refusal is not
     cached (an exception is not): on a busy server the next try may finish.
@@ -314,7 +317,7 @@ def import_preview(
     very same bytes. Raises only what ``preview_import`` raises for invalid
     arguments.
     """
-    from geodata.bounded import BoundExceededError, refused_preview
+    from geodata.io.bounded import BoundExceededError, refused_preview
 
     try:
         return _import_preview(data, filename, mapping, kind, crs, max_bytes)

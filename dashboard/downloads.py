@@ -1,10 +1,10 @@
 """The map page's downloads: the selection as CSV and GeoJSON, and the report figure.
 
 Each file is made only when its button is pressed (``data`` is a callable),
-named by what it holds (:func:`geodata.export.export_filename`), and carries
+named by what it holds (:func:`geodata.io.export.export_filename`), and carries
 the user's own layer when it is shown, marked as theirs. The figure follows
 the map: its preset view, or the records when a filter leaves one region
-(:func:`geodata.figure.figure_extent`), with the title, caption and width
+(:func:`geodata.render.figure.figure_extent`), with the title, caption and width
 typed in the page.
 """
 
@@ -14,15 +14,15 @@ import geopandas as gpd
 import streamlit as st
 
 from dashboard import cache
-from geodata.export import (
+from geodata.io.export import (
     export_filename,
     to_csv_bytes,
     to_geojson_text,
     with_user_records,
 )
-from geodata.figure_options import DEFAULT_TITLE, TEXT_MODES, WIDTHS_IN, figure_extent
-from geodata.filters import RecordFilter
-from geodata.places import CHINA_VIEW_BOUNDS, PRESET_VIEWS
+from geodata.model.places import CHINA_VIEW_BOUNDS, PRESET_VIEWS
+from geodata.query.filters import RecordFilter
+from geodata.render.figure_options import DEFAULT_TITLE, TEXT_MODES, WIDTHS_IN, figure_extent
 
 TITLE_KEY = "figure_title"
 CAPTION_KEY = "figure_caption"

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from geodata.detail import escape_markdown
+from geodata.render.detail import escape_markdown
 
 LOG = logging.getLogger("cmf_atlas")
 

@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.sidebar import PROVINCES_KEY, SELECTED_KEY
-from geodata.mapevents import MapAction, map_click_action, row_record_id
+from geodata.render.mapevents import MapAction, map_click_action, row_record_id
 
 MAP_KEY = "atlas_map"
 LAST_CLICK_KEY = "_last_map_click"

@@ -1,7 +1,7 @@
 """Which view the map should show, and when: presets, presentation mode, links.
 
 The map keeps its own view in the browser (pan and zoom cause no rerun). The
-page sends a :class:`geodata.layers.ViewRequest` with the record layers, and
+page sends a :class:`geodata.render.layers.ViewRequest` with the record layers, and
 the browser applies a request only when its id is new: choosing a preset
 (again, to re-centre), switching presentation mode, or opening a link. Filters,
 layers, shading and selection leave the id alone, so they never move the view.
@@ -17,10 +17,10 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from dashboard.sidebar import CENTER_KEY, PRESENT_KEY, VIEW_KEY, ZOOM_KEY
-from geodata.filters import FilterBounds
-from geodata.layers import ViewRequest
-from geodata.places import PRESET_VIEWS
-from geodata.urlstate import params_to_state
+from geodata.model.places import PRESET_VIEWS
+from geodata.query.filters import FilterBounds
+from geodata.query.urlstate import params_to_state
+from geodata.render.layers import ViewRequest
 
 #: ``{"n": int, "center": (lat, lon) | None, "zoom": float | None}``: the current request.
 VIEW_REQUEST_KEY = "_view_request"

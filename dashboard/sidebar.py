@@ -15,7 +15,8 @@ from dashboard.user_layer import (
     has_user_records,
     session_user_frame,
 )
-from geodata.filters import (
+from geodata.model.schema import DOMAINS, KINDS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
+from geodata.query.filters import (
     SEARCH_HELP,
     FilterBounds,
     RecordFilter,
@@ -23,7 +24,6 @@ from geodata.filters import (
     filter_from_controls,
     follow_extent,
 )
-from geodata.schema import DOMAINS, KINDS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
 
 LAYER_KEYS = {kind: f"layer_{kind}" for kind in KINDS}
 YEARS_KEY = "years"
@@ -67,7 +67,7 @@ PROVINCE_LAYER_OPTIONS: dict[str, str] = {
     "records": "Record count",
     "capital": "Fund capital (RMB bn)",
 }
-#: The geodata.aggregate measure each shading option colours provinces by.
+#: The geodata.query.frame_aggregates measure each shading option colours provinces by.
 PROVINCE_LAYER_MEASURES: dict[str, str] = {"records": "records", "capital": "capital_rmb_bn"}
 
 
@@ -141,7 +141,7 @@ def render_sidebar(bounds: FilterBounds, groups: dict[str, str] | None = None) -
     """Draw the filter widgets in the sidebar.
 
     ``groups`` are the organisation-group choices (id -> label), from
-    :func:`geodata.relations.group_options`.
+    :func:`geodata.model.relations.group_options`.
     """
     init_state(bounds)
     groups = groups or {}

@@ -10,14 +10,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geodata.limits import TABLE_PAGE_ROWS
-from geodata.schema import COLUMN_LABELS
+from geodata.model.limits import TABLE_PAGE_ROWS
+from geodata.model.schema import COLUMN_LABELS
 
 _L = COLUMN_LABELS
 
 #: Shown in an empty cell (a cluster's fund size, a record without a city), not "None".
 EMPTY_CELL = "—"
-#: st.dataframe column_config for :func:`geodata.table.display_table`.
+#: st.dataframe column_config for :func:`geodata.render.table.display_table`.
 RECORD_COLUMN_CONFIG = {
     _L["name_en"]: st.column_config.TextColumn(width="large"),
     _L["name_zh"]: st.column_config.TextColumn(width="medium"),
@@ -44,7 +44,7 @@ def page_label(page: int, total: int, rows: int = TABLE_PAGE_ROWS) -> str:
 def table_page(records: pd.DataFrame, key: str) -> pd.DataFrame:
     """The page of ``records`` to show: all of them, or one page of a large selection.
 
-    Above :data:`geodata.limits.TABLE_PAGE_ROWS` rows a choice of page is
+    Above :data:`geodata.model.limits.TABLE_PAGE_ROWS` rows a choice of page is
     drawn (keyed on ``key``), so a large selection is never sent whole; the
     page returned keeps the records' order.
     """

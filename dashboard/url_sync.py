@@ -3,7 +3,7 @@
 On a session's first run the link's query parameters seed the widgets, before
 any widget is drawn (:func:`apply_url_to_session`); at the end of every run the
 URL is rewritten from the widgets (:func:`write_session_to_url`). Reading and
-writing the parameters is pure and lives in :mod:`geodata.urlstate`; this
+writing the parameters is pure and lives in :mod:`geodata.query.urlstate`; this
 module only moves values between ``st.query_params`` and ``st.session_state``.
 """
 
@@ -36,11 +36,10 @@ from dashboard.sidebar import (
     YEARS_KEY,
     ZOOM_KEY,
 )
-from geodata.detail import escape_markdown
-from geodata.filters import FilterBounds
-from geodata.places import PRESET_VIEWS
-from geodata.schema import DOMAINS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
-from geodata.urlstate import (
+from geodata.model.places import PRESET_VIEWS
+from geodata.model.schema import DOMAINS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
+from geodata.query.filters import FilterBounds
+from geodata.query.urlstate import (
     LINK_MAX_CHARS,
     LINK_MAX_FIELDS,
     PARAM_KEYS,
@@ -52,6 +51,7 @@ from geodata.urlstate import (
     salvaged_params,
     state_to_params,
 )
+from geodata.render.detail import escape_markdown
 
 #: Set once the link has been read, so later runs never overwrite the widgets.
 #: The container of the bad-link notice (its CSS class is st-key-<key>).

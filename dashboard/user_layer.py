@@ -2,7 +2,7 @@
 
 A user's records live in ``st.session_state`` only, so every browser session
 has its own and none sees another's (the pure logic is
-:mod:`geodata.userdata`). Streamlit drops a session's state when its tab
+:mod:`geodata.store.userdata`). Streamlit drops a session's state when its tab
 closes; nothing reaches the disk unless the user presses *Save*.
 
 The upload cap has one source, Streamlit's ``server.maxUploadSize`` (MB, set
@@ -21,10 +21,10 @@ from pathlib import Path
 import geopandas as gpd
 import streamlit as st
 
-from geodata.filters import RecordFilter
-from geodata.importer import ImportPreview
-from geodata.layers import ScriptJSON, user_layer_json
-from geodata.userdata import (
+from geodata.io.importer import ImportPreview
+from geodata.query.filters import RecordFilter
+from geodata.render.layers import ScriptJSON, user_layer_json
+from geodata.store.userdata import (
     UserDataset,
     add_dataset,
     filter_user_records,
@@ -34,7 +34,7 @@ from geodata.userdata import (
     user_frame,
 )
 
-#: The session's datasets, a tuple of :class:`~geodata.userdata.UserDataset`.
+#: The session's datasets, a tuple of :class:`~geodata.store.userdata.UserDataset`.
 USER_DATASETS_KEY = "user_datasets"
 #: The sidebar checkbox that shows or hides the user's layer.
 USER_LAYER_KEY = "layer_user"

@@ -13,21 +13,21 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from geodata.bounded import preview_import_bounded
 from geodata.db.cli import add_db_parser, run_db
-from geodata.export import to_csv_text, to_geojson_text
-from geodata.filters import FundSizeRange, RecordFilter, filter_records
-from geodata.importer import ImportPreview, save_user_records
-from geodata.limits import IMPORT_MAX_MB_CEILING, IMPORT_MAX_ROWS_CEILING, PROBLEMS_SHOWN
-from geodata.load import DatasetError, Problem, default_dataset_paths
-from geodata.places import CHINA_VIEW_BOUNDS, PRESET_VIEWS
-from geodata.quality import check_records
-from geodata.quoting import quote_input
-from geodata.readers import RejectedFileError, crs_label, parse_crs, to_wgs84
-from geodata.relations import Atlas, load_atlas
-from geodata.safe_write import check_target, write_text_atomic
-from geodata.schema import DOMAINS, KINDS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
-from geodata.userdata import problems_csv_text
+from geodata.io.bounded import preview_import_bounded
+from geodata.io.export import to_csv_text, to_geojson_text
+from geodata.io.importer import ImportPreview, save_user_records
+from geodata.io.quoting import quote_input
+from geodata.io.readers import RejectedFileError, crs_label, parse_crs, to_wgs84
+from geodata.io.safe_write import check_target, write_text_atomic
+from geodata.model.limits import IMPORT_MAX_MB_CEILING, IMPORT_MAX_ROWS_CEILING, PROBLEMS_SHOWN
+from geodata.model.places import CHINA_VIEW_BOUNDS, PRESET_VIEWS
+from geodata.model.quality import check_records
+from geodata.model.relations import Atlas, load_atlas
+from geodata.model.schema import DOMAINS, KINDS, ORG_CATEGORIES, PROVINCES, SPONSOR_LEVELS
+from geodata.query.filters import FundSizeRange, RecordFilter, filter_records
+from geodata.store.load import DatasetError, Problem, default_dataset_paths
+from geodata.store.userdata import problems_csv_text
 
 
 def _finite(text: str) -> float:
@@ -183,7 +183,7 @@ def _write_report(args: argparse.Namespace, problems: Sequence[Problem]) -> None
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    """Schema, links, designations, then the data-quality checks (geodata.quality).
+    """Schema, links, designations, then the data-quality checks (geodata.model.quality).
 
     Checking the curated datasets (no files given) also requires every record's
     confidence and every source's accessed date; files given by name are
@@ -261,8 +261,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 def _cmd_figure(args: argparse.Namespace) -> int:
     # Imported here: matplotlib is slow to import and only this command needs it.
-    from geodata.figure import FigureFontError, dataset_date, export_figure, figure_format
-    from geodata.figure_options import figure_extent
+    from geodata.render.figure import FigureFontError, dataset_date, export_figure, figure_format
+    from geodata.render.figure_options import figure_extent
 
     figure_format(args.out)  # a bad extension fails before any data is read
     flt = filter_from_args(args)
@@ -450,7 +450,7 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     name_col = args.name_column or guess["name"]
     address_col = args.address_column or (None if args.name_column else guess["address"])
     alias_col = args.alias_column or (None if args.name_column else guess["alias"])
-    from geodata.relations import load_atlas
+    from geodata.model.relations import load_atlas
 
     atlas = load_atlas(args.data) if args.data else load_atlas()
     screener = build_screener(atlas.frame.itertuples(index=False))

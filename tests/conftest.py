@@ -18,8 +18,8 @@ from psycopg import sql
 from geodata.db import accounts
 from geodata.db.cluster import ClusterError, LocalCluster, free_port, missing_packages
 from geodata.db.migrate import migrate
-from geodata.frame import records_to_frame
-from geodata.load import load_records
+from geodata.model.frame import records_to_frame
+from geodata.store.load import load_records
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -1,6 +1,6 @@
 """About page: what the atlas is, its vocabularies, how totals work, and its limits.
 
-The vocabulary tables are generated from :mod:`geodata.schema`, so they
+The vocabulary tables are generated from :mod:`geodata.model.schema`, so they
 cannot drift from what the loader accepts. Text from data appears only in
 tables (plain text), never in Markdown or HTML.
 """
@@ -14,9 +14,8 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard.sidebar import atlas_bounds, current_filter
-from geodata.designations import FUZZY_MIN
-from geodata.filters import filter_records
-from geodata.schema import (
+from geodata.model.designations import FUZZY_MIN
+from geodata.model.schema import (
     CATEGORIES,
     CONFIDENCE_LEVELS,
     DATE_TYPES,
@@ -37,7 +36,8 @@ from geodata.schema import (
     STATUSES,
     ZONE_STATUSES,
 )
-from geodata.summary import format_rmb_bn, summarize
+from geodata.query.filters import filter_records
+from geodata.query.summary import format_rmb_bn, summarize
 
 frame = cache.atlas_frame()
 selected = filter_records(frame, current_filter(atlas_bounds(frame)))
@@ -180,7 +180,9 @@ with st.container(width=1000):
     )
 
     st.subheader("Vocabularies")
-    st.caption("From geodata/schema.py, which the loader enforces. Records: in the whole data.")
+    st.caption(
+        "From geodata/model/schema.py, which the loader enforces. Records: in the whole data."
+    )
     domain_counts = Counter(d for domains in frame["domains"] for d in domains)
     category_counts = Counter(zip(frame["kind"], frame["category"], strict=True))
     status_counts = Counter(frame["status"].dropna())

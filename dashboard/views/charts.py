@@ -11,10 +11,10 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard.sidebar import atlas_bounds, current_filter
-from geodata.charts import CHART_MEASURES
-from geodata.detail import escape_markdown
-from geodata.filters import describe_filter, filter_records
-from geodata.summary import capital_text, summarize
+from geodata.query.filters import describe_filter, filter_records
+from geodata.query.summary import capital_text, summarize
+from geodata.render.charts import CHART_MEASURES
+from geodata.render.detail import escape_markdown
 
 MEASURE_KEY = "charts_measure"
 

@@ -2,7 +2,7 @@
 
 Each side is the sidebar's filter narrowed once more (to a last year, or to
 one domain), so its counts are ``filter_records`` of that filter, and its map
-is the static report figure of :mod:`geodata.figure` for it.
+is the static report figure of :mod:`geodata.render.figure` for it.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard.sidebar import atlas_bounds, current_filter
-from geodata.aggregate import by_domain
-from geodata.detail import escape_markdown
-from geodata.figure import FigureFontError, FigureSizeError
-from geodata.filters import RecordFilter, describe_filter, filter_records
-from geodata.schema import DOMAINS, KINDS
-from geodata.summary import SelectionSummary, capital_text, summarize
+from geodata.model.schema import DOMAINS, KINDS
+from geodata.query.filters import RecordFilter, describe_filter, filter_records
+from geodata.query.frame_aggregates import by_domain
+from geodata.query.summary import SelectionSummary, capital_text, summarize
+from geodata.render.detail import escape_markdown
+from geodata.render.figure import FigureFontError, FigureSizeError
 
 MODE_KEY = "compare_mode"
 COMPARE_WIDTH_IN = 3.4

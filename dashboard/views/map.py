@@ -35,18 +35,18 @@ from dashboard.user_layer import (
     session_user_layer,
     user_layer_on,
 )
-from geodata.aggregate import by_province, province_choropleth_geojson
-from geodata.detail import escape_markdown, record_fields, source_markdown
-from geodata.filters import describe_filter, filter_records
-from geodata.layers import build_base_map, build_record_layers
-from geodata.limits import CANVAS_MIN_RECORDS
-from geodata.places import PRESET_VIEWS
-from geodata.relations import link_lines
+from geodata.model.limits import CANVAS_MIN_RECORDS
+from geodata.model.places import PRESET_VIEWS
+from geodata.model.relations import link_lines
+from geodata.model.schema import KINDS
+from geodata.query.filters import describe_filter, filter_records
+from geodata.query.frame_aggregates import by_province, province_choropleth_geojson
+from geodata.query.summary import capital_text, summarize
 from geodata.render.binary import selection_payload
-from geodata.schema import KINDS
-from geodata.style import USER_LAYER_LABEL
-from geodata.summary import capital_text, summarize
-from geodata.table import display_table
+from geodata.render.detail import escape_markdown, record_fields, source_markdown
+from geodata.render.layers import build_base_map, build_record_layers
+from geodata.render.style import USER_LAYER_LABEL
+from geodata.render.table import display_table
 
 MAP_HEIGHT_PX = 600
 PRESENT_SCALE = 1.6
@@ -291,7 +291,7 @@ if not present:
         else:
             _records_table(user_selected, USER_TABLE_KEY)
     # The report figure frames the preset in use (or the records, when the
-    # filters leave one region: see geodata.figure).
+    # filters leave one region: see geodata.render.figure).
     preset = ss.get(VIEW_KEY) if ss.get(VIEW_KEY) in PRESET_VIEWS else "china"
     render_downloads(selected, flt, user_selected, preset)
 

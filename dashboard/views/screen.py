@@ -16,8 +16,9 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard.user_layer import add_to_session, session_datasets, upload_cap_mb
-from geodata.detail import escape_markdown
-from geodata.importer import ImportPreview
+from geodata.io.importer import ImportPreview
+from geodata.render.detail import escape_markdown
+from geodata.render.style import USER_LAYER_LABEL
 from geodata.screening.listfile import (
     LIST_FORMATS,
     ListFileError,
@@ -34,8 +35,7 @@ from geodata.screening.report import (
     results_xlsx,
 )
 from geodata.screening.run import DECISIONS, ScreenedRow, screen_list, screened_records
-from geodata.style import USER_LAYER_LABEL
-from geodata.userdata import file_digest
+from geodata.store.userdata import file_digest
 
 UPLOAD_KEY = "screen_upload"
 NAME_COL_KEY = "screen_name_col"

@@ -7,9 +7,9 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard.sidebar import atlas_bounds, current_filter
-from geodata.aggregate import search_sources, sources_index
-from geodata.detail import safe_http_url
-from geodata.filters import filter_records
+from geodata.query.filters import filter_records
+from geodata.query.frame_aggregates import search_sources, sources_index
+from geodata.render.detail import safe_http_url
 
 SEARCH_KEY = "sources_search"
 

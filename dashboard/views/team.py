@@ -18,9 +18,9 @@ import psycopg
 import streamlit as st
 
 from dashboard import cache
-from geodata import schema
 from geodata.db import accounts, records, team
-from geodata.detail import escape_markdown
+from geodata.model import schema
+from geodata.render.detail import escape_markdown
 
 ACCOUNT_KEY = "team_account"
 FLASH_KEY = "team_flash"

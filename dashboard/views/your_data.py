@@ -3,8 +3,8 @@
 Steps, numbered as shown: upload; options (layer, coordinate system); match the columns;
 the preview (per-row problems, warnings, the accepted records) and *Add to
 the map for this session*; then the session's datasets, each with *Save to
-disk* and *Remove*. The work is done by :mod:`geodata.importer`,
-:mod:`geodata.userdata` and :mod:`dashboard.user_layer`; this page draws
+disk* and *Remove*. The work is done by :mod:`geodata.io.importer`,
+:mod:`geodata.store.userdata` and :mod:`dashboard.user_layer`; this page draws
 widgets and shows results. Text from a file is only ever shown as text:
 Markdown-escaped, or in a table.
 """
@@ -25,17 +25,17 @@ from dashboard.user_layer import (
     session_datasets,
     upload_cap_mb,
 )
-from geodata.detail import escape_markdown
-from geodata.frame import records_to_frame
-from geodata.importer import IMPORT_FIELDS, ColumnMapping, ImportPreview
-from geodata.limits import MAX_COLUMNS, PROBLEMS_SHOWN
-from geodata.load import Problem
-from geodata.quoting import quote_input
-from geodata.readers import FORMATS, SAVED_SUFFIXES
-from geodata.schema import KINDS
-from geodata.style import USER_LAYER_LABEL
-from geodata.table import display_table
-from geodata.userdata import (
+from geodata.io.importer import IMPORT_FIELDS, ColumnMapping, ImportPreview
+from geodata.io.quoting import quote_input
+from geodata.io.readers import FORMATS, SAVED_SUFFIXES
+from geodata.model.frame import records_to_frame
+from geodata.model.limits import MAX_COLUMNS, PROBLEMS_SHOWN
+from geodata.model.schema import KINDS
+from geodata.render.detail import escape_markdown
+from geodata.render.style import USER_LAYER_LABEL
+from geodata.render.table import display_table
+from geodata.store.load import Problem
+from geodata.store.userdata import (
     AUTO_CRS,
     COMMON_CRS,
     IGNORE,

@@ -7,7 +7,7 @@ a database the team edits together. Modules, each with one job:
   (initdb as ``postgres``, 127.0.0.1 only), for ``make db`` and the tests;
 - :mod:`geodata.db.connect`: where the database is (DSN) and connecting;
 - :mod:`geodata.db.migrate`: versioned SQL migrations, then the vocabularies
-  and rules generated from :mod:`geodata.schema`;
+  and rules generated from :mod:`geodata.model.schema`;
 - :mod:`geodata.db.transfer`: curated YAML into the database and back, byte
   for byte;
 - :mod:`geodata.db.records`: saving edits with optimistic concurrency,

@@ -144,7 +144,7 @@ def run_db(args: argparse.Namespace) -> int:
             with connect(admin_dsn(args.dbname)) as conn:
                 applied = migrate.migrate(conn)
             print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}; "
-                  "vocabularies synced from geodata/schema.py")
+                  "vocabularies synced from geodata/model/schema.py")
             return 0
         if args.db_command == "restore":
             moved = backup.restore_database(admin_dsn("postgres"), args.file, args.dbname,

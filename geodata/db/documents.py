@@ -25,7 +25,7 @@ from typing import Any
 
 from psycopg.types.json import Json
 
-from geodata.schema import LIST_COLUMNS, RECORD_COLUMNS, Designation, Link, Record, Source
+from geodata.model.schema import LIST_COLUMNS, RECORD_COLUMNS, Designation, Link, Record, Source
 
 #: Record fields, which are also the records table's column names.
 RECORD_FIELDS: tuple[str, ...] = tuple(Record.model_fields)

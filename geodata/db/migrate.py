@@ -5,7 +5,7 @@ order, each in its own transaction, and recorded in ``schema_migrations``
 (with a checksum, so an edited, already-applied file is reported rather than
 silently skipped). Then :func:`sync_schema_rules` fills the vocabulary tables
 and (re)creates the CHECK constraints whose numbers live in
-:mod:`geodata.schema` (id pattern, year range, China's bounds): the schema is
+:mod:`geodata.model.schema` (id pattern, year range, China's bounds): the schema is
 declared once, in Python, and the database follows it.
 
 Example
@@ -23,8 +23,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from geodata import schema
-from geodata.relations import LINK_ENDS
+from geodata.model import schema
+from geodata.model.relations import LINK_ENDS
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -84,7 +84,7 @@ def apply_migrations(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR)
 
 
 def vocabularies() -> dict[str, list[tuple]]:
-    """Rows of each vocabulary table, generated from :mod:`geodata.schema`."""
+    """Rows of each vocabulary table, generated from :mod:`geodata.model.schema`."""
     simple = {
         "vocab_kind": schema.KINDS,
         "vocab_domain": schema.DOMAINS,
@@ -133,7 +133,7 @@ def _id_pattern() -> str:
 
 
 def generated_checks() -> dict[tuple[str, str], str]:
-    """CHECK constraints whose numbers and patterns come from :mod:`geodata.schema`."""
+    """CHECK constraints whose numbers and patterns come from :mod:`geodata.model.schema`."""
     b = schema.CHINA_BOUNDS
     pattern = _id_pattern().replace("'", "''")
     return {
@@ -150,7 +150,7 @@ def _ids(names: tuple[str, ...]) -> sql.Composable:
 
 
 def sync_schema_rules(conn: psycopg.Connection) -> None:
-    """Make the vocabulary tables and generated CHECKs match :mod:`geodata.schema`.
+    """Make the vocabulary tables and generated CHECKs match :mod:`geodata.model.schema`.
 
     Terms are upserted; a term removed from the schema is deleted, which the
     foreign keys refuse while a record still uses it (the error names it).

@@ -36,9 +36,9 @@ from pydantic import ValidationError
 from geodata.db import documents as docs
 from geodata.db.published import _docs_of, read_published, snapshot_records
 from geodata.db.transfer import insert_sources
-from geodata.load import _problems_from_validation
-from geodata.relations import LINK_ENDS, LINKS_FILE
-from geodata.schema import ID_PREFIXES, RECORD_COLUMNS, Link, Record, Source
+from geodata.model.relations import LINK_ENDS, LINKS_FILE
+from geodata.model.schema import ID_PREFIXES, RECORD_COLUMNS, Link, Record, Source
+from geodata.store.load import _problems_from_validation
 
 #: Which file a new record of each kind is exported to.
 DEFAULT_FILES: dict[str, str] = {
@@ -216,7 +216,7 @@ def save_record(conn: psycopg.Connection, record_id: str, changes: Mapping[str, 
     """Apply ``changes`` (field -> new value) to the record at ``expected_version``.
 
     The result is a draft until a reviewer publishes it. ``source`` is the
-    citation for the change (a :class:`geodata.schema.Source`). Returns the
+    citation for the change (a :class:`geodata.model.schema.Source`). Returns the
     new version (the same version if nothing changed).
 
     Raises

@@ -40,11 +40,11 @@ from typing import Any
 import psycopg
 import yaml
 
-from geodata import schema
 from geodata.db import accounts
 from geodata.db.published import published_stamp
 from geodata.db.records import Change, ConflictError
 from geodata.db.transfer import export_datasets
+from geodata.model import schema
 
 #: The connection string of the ``cmf_app`` login; set means team mode.
 TEAM_DB_ENV = "CMF_ATLAS_DB"

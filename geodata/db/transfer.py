@@ -1,10 +1,10 @@
 """Curated YAML into the database (``db import``) and back out (``db export``).
 
 Import validates everything first with the same code as ``geodata validate``
-(:func:`geodata.relations.load_atlas`), then writes every file, record,
+(:func:`geodata.model.relations.load_atlas`), then writes every file, record,
 source, link and designation in one transaction: a bad file leaves the
 database untouched. Export writes each file through the project's YAML
-writer (:func:`geodata.yaml_style.write_yaml_file`, atomic) with its
+writer (:func:`geodata.io.yaml_style.write_yaml_file`, atomic) with its
 original comment header, items in their original order, keys in their
 written order, so ``import`` then ``export`` gives the same bytes and the
 team's work can be reviewed in git.
@@ -31,9 +31,9 @@ from psycopg.rows import dict_row
 
 from geodata.db import documents as docs
 from geodata.db.published import published_docs, snapshot_records
-from geodata.load import DATASET_DIR, default_dataset_paths
-from geodata.relations import load_atlas, relation_paths
-from geodata.yaml_style import write_yaml_file
+from geodata.io.yaml_style import write_yaml_file
+from geodata.model.relations import load_atlas, relation_paths
+from geodata.store.load import DATASET_DIR, default_dataset_paths
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -95,7 +95,7 @@ def import_datasets(conn: psycopg.Connection, directory: Path = DATASET_DIR) -> 
 
     Raises
     ------
-    geodata.load.DatasetError
+    geodata.store.load.DatasetError
         If any file fails validation (nothing is written).
     StoreNotEmptyError
         If the store already holds records.

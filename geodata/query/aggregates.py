@@ -1,7 +1,8 @@
 """Counts and fund capital by year, domain and province, computed in the store.
 
-The same tables as :func:`geodata.aggregate.by_year`, :func:`~geodata.aggregate.by_domain`
-and :func:`~geodata.aggregate.by_province` (same columns, order, zero-filling
+The same tables as :func:`geodata.query.frame_aggregates.by_year`,
+:func:`~geodata.query.frame_aggregates.by_domain` and
+:func:`~geodata.query.frame_aggregates.by_province` (same columns, order, zero-filling
 and rules: unknown fund sizes are left out of capital sums and counted in
 ``funds_unknown_size``), but grouped by DuckDB over the filtered selection,
 so a chart or the choropleth never needs the records in Python. Tests compare
@@ -10,8 +11,8 @@ each table with the pandas version on the same data and filter.
 Example
 -------
 >>> import tempfile, pathlib
->>> from geodata.filters import RecordFilter
->>> from geodata.load import default_dataset_paths
+>>> from geodata.query.filters import RecordFilter
+>>> from geodata.store.load import default_dataset_paths
 >>> from geodata.query.engine import open_store
 >>> from geodata.store.cache import compiled_store
 >>> cache = pathlib.Path(tempfile.mkdtemp())
@@ -27,11 +28,11 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from geodata.aggregate import KIND_COLUMNS
-from geodata.filters import RecordFilter
+from geodata.model.schema import DOMAINS, PROVINCES
 from geodata.query.engine import AtlasStore
+from geodata.query.filters import RecordFilter
+from geodata.query.frame_aggregates import KIND_COLUMNS
 from geodata.query.sql import filter_condition
-from geodata.schema import DOMAINS, PROVINCES
 
 _VALUE_COLUMNS = [*KIND_COLUMNS, "records", "capital_rmb_bn", "funds_unknown_size"]
 
@@ -69,7 +70,8 @@ def _zero_filled(grouped: pd.DataFrame, key: str, keys: Iterable) -> pd.DataFram
 def by_year(
     store: AtlasStore, flt: RecordFilter, years: tuple[int, int] | None = None
 ) -> pd.DataFrame:
-    """:func:`geodata.aggregate.by_year` of the records ``flt`` keeps, grouped in the store."""
+    """:func:`geodata.query.frame_aggregates.by_year` of the records ``flt`` keeps,
+    grouped in the store."""
     columns = ["year", *_VALUE_COLUMNS, *(f"{c}_cumulative" for c in _VALUE_COLUMNS)]
     if years is not None:
         first, last = (int(y) for y in years)
@@ -93,15 +95,16 @@ def by_year(
 
 
 def by_domain(store: AtlasStore, flt: RecordFilter) -> pd.DataFrame:
-    """:func:`geodata.aggregate.by_domain` of the records ``flt`` keeps (a record counts
-    once in each of its domains)."""
+    """:func:`geodata.query.frame_aggregates.by_domain` of the records ``flt`` keeps
+    (a record counts once in each of its domains)."""
     table = _zero_filled(_grouped(store, flt, "domain"), "domain", DOMAINS)
     table.insert(1, "domain_label", table["domain"].map(DOMAINS))
     return table
 
 
 def by_province(store: AtlasStore, flt: RecordFilter) -> pd.DataFrame:
-    """:func:`geodata.aggregate.by_province` of the records ``flt`` keeps, every province a row."""
+    """:func:`geodata.query.frame_aggregates.by_province` of the records ``flt`` keeps,
+    every province a row."""
     table = _zero_filled(_grouped(store, flt, "province"), "province", PROVINCES)
     table.insert(1, "province_zh", table["province"].map(PROVINCES))
     return table

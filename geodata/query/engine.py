@@ -13,8 +13,8 @@ after it is opened.
 
 Example
 -------
->>> from geodata.filters import FilterBounds, RecordFilter
->>> from geodata.load import default_dataset_paths
+>>> from geodata.query.filters import FilterBounds, RecordFilter
+>>> from geodata.store.load import default_dataset_paths
 >>> from geodata.store.cache import compiled_store
 >>> import tempfile, pathlib
 >>> cache = pathlib.Path(tempfile.mkdtemp())
@@ -38,10 +38,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from geodata.filters import FilterBounds, RecordFilter
+from geodata.model.schema import RECORD_COLUMNS
+from geodata.query.filters import FilterBounds, RecordFilter
 from geodata.query.index import INDEX_COLUMNS, ensure_index, sql_path
 from geodata.query.sql import filter_condition
-from geodata.schema import RECORD_COLUMNS
 from geodata.store.cache import cache_dir
 from geodata.store.geoparquet import ROW_COLUMN, STORE_COLUMNS, store_metadata
 
@@ -104,7 +104,7 @@ class AtlasStore:
 
         ``limit`` / ``offset`` page through a large selection (the records
         table) instead of reading it whole. The frame equals the rows of
-        :func:`geodata.filters.filter_records` on the full frame (index
+        :func:`geodata.query.filters.filter_records` on the full frame (index
         aside: it is numbered from 0).
         """
         where, params = filter_condition(flt)
@@ -170,7 +170,8 @@ class AtlasStore:
         return self.rows_frame(np.asarray(rows, dtype="int64"))
 
     def bounds(self) -> FilterBounds:
-        """The sidebar's slider extents, as :func:`geodata.filters.filter_bounds` gives them."""
+        """The sidebar's slider extents, as :func:`geodata.query.filters.filter_bounds`
+        gives them."""
         # The year span is that of places, funds and zones; organisations' years
         # (a university's 1895) count only when there is nothing else.
         lo, hi, any_lo, any_hi, top = self._query(

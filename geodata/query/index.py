@@ -11,7 +11,7 @@ the old is removed.
 Example
 -------
 >>> import tempfile, pathlib
->>> from geodata.load import default_dataset_paths
+>>> from geodata.store.load import default_dataset_paths
 >>> from geodata.store.cache import compiled_store
 >>> cache = pathlib.Path(tempfile.mkdtemp())
 >>> index = ensure_index(compiled_store(default_dataset_paths(), cache), cache)

@@ -1,16 +1,16 @@
-"""A :class:`~geodata.filters.RecordFilter` as a SQL ``WHERE`` condition with parameters.
+"""A :class:`~geodata.query.filters.RecordFilter` as a SQL ``WHERE`` condition with parameters.
 
 Every value from the user travels as a bound parameter (``?``); the SQL text
 is built only from this module's own fragments, so a search for
 ``'; DROP TABLE records; --`` is a search for that text and nothing else.
 
-The semantics are exactly those of :func:`geodata.filters.filter_records`
+The semantics are exactly those of :func:`geodata.query.filters.filter_records`
 (a property-based test compares the two on random filters):
 
 - the search uses the store's ``_haystack`` column (names, aliases, city
   and province in both languages, case-folded by Python when the store was
-  compiled: :func:`geodata.filters.search_haystack`) and the needles of
-  :func:`geodata.filters.search_terms` (the text case-folded and
+  compiled: :func:`geodata.query.filters.search_haystack`) and the needles of
+  :func:`geodata.query.filters.search_terms` (the text case-folded and
   whitespace-collapsed, and a place's name in the other language), matched
   with DuckDB's literal ``contains`` (no ``LIKE`` patterns, so ``%`` and
   ``_`` are text);
@@ -24,7 +24,7 @@ The semantics are exactly those of :func:`geodata.filters.filter_records`
 
 Example
 -------
->>> from geodata.filters import RecordFilter, search_terms
+>>> from geodata.query.filters import RecordFilter, search_terms
 >>> where, params = filter_condition(RecordFilter(year_min=2018, search="AI"))
 >>> for part in where.split(" AND "):
 ...     print(part)
@@ -40,8 +40,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from geodata.filters import RecordFilter, search_terms
-from geodata.schema import DOMAINS
+from geodata.model.schema import DOMAINS
+from geodata.query.filters import RecordFilter, search_terms
 
 #: Bit of each domain in the index's ``_domain_bits`` (vocabulary order).
 DOMAIN_BITS: dict[str, int] = {d: 1 << i for i, d in enumerate(DOMAINS)}

@@ -2,5 +2,5 @@
 
 - :mod:`geodata.render.binary`: a selection's points packed as typed arrays
   (Float32 coordinates, a Uint8 symbol code, a Uint32 record index) for the
-  canvas point layer (``geodata/web/cmf_points.js``).
+  canvas point layer (``geodata/render/web/cmf_points.js``).
 """

@@ -2,7 +2,7 @@
 
 The per-record map layer sends every property of every record as GeoJSON
 (606 bytes a record at 100,000 records). The canvas layer
-(``geodata/web/cmf_points.js``) needs only where to draw, which symbol, and
+(``geodata/render/web/cmf_points.js``) needs only where to draw, which symbol, and
 which record a click hit; names and every other field are fetched from the
 server when a symbol is clicked. So a selection is sent as:
 
@@ -45,11 +45,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geodata.schema import KINDS
+from geodata.model.schema import KINDS
 
 #: Bumped when the packed layout changes; the browser refuses other versions.
 FORMAT_VERSION = 1
-#: Symbol code bits: the layer (its position in :data:`geodata.schema.KINDS`) in
+#: Symbol code bits: the layer (its position in :data:`geodata.model.schema.KINDS`) in
 #: bits 0-2, the designated mark in bit 3, the fund size class in bits 4-7.
 KIND_CODES: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
 DESIGNATED_BIT = 1 << 3
@@ -268,7 +268,7 @@ def selection_payload(
     """The canvas layer's payload for ``selected``, a row subset of ``frame``.
 
     Record indexes are positions in ``frame`` (what a click sends back, see
-    :func:`geodata.mapevents.row_record_id`); ``selected_row`` is the index of
+    :func:`geodata.render.mapevents.row_record_id`); ``selected_row`` is the index of
     ``selected_id`` when it is drawn, so the layer rings it.
 
     >>> df = pd.DataFrame({"id": ["a", "b", "c"], "kind": ["cluster"] * 3,

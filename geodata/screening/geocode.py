@@ -13,7 +13,7 @@ district of mainland China with its code and a representative point (the
 seat of its government), as of the package's data date (2020 divisions;
 later renamings are not known to it). English names are matched through
 their pinyin (``pypinyin``). Each point is checked against the province
-polygon of the offline basemap (:mod:`geodata.basemap`) before it is used.
+polygon of the offline basemap (:mod:`geodata.render.basemap`) before it is used.
 
 Example
 -------
@@ -40,7 +40,7 @@ import pandas as pd
 import shapely
 from pypinyin import Style, pinyin
 
-from geodata.schema import PROVINCES
+from geodata.model.schema import PROVINCES
 
 #: How far (degrees) a unit's point may lie outside its province polygon and
 #: still count as inside: the basemap is generalised, coastal seats sit on it.
@@ -170,7 +170,7 @@ def _pinyin_keys(name: str, most: int = 16) -> set[str]:
 
 @lru_cache(maxsize=1)
 def _province_shapes() -> dict[str, shapely.Geometry]:
-    from geodata.basemap import load_basemap
+    from geodata.render.basemap import load_basemap
 
     frame = load_basemap()
     frame = frame[frame["role"] == "province"]

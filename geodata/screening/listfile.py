@@ -2,9 +2,9 @@
 
 A list to screen is a table of names, perhaps with aliases and addresses. It
 comes from outside, so it is read with the same care as a map upload: the
-size, row, column and cell limits of :mod:`geodata.limits` are checked before
+size, row, column and cell limits of :mod:`geodata.model.limits` are checked before
 the expensive work, an XLSX archive's expansion is checked from its central
-directory before openpyxl opens it (:mod:`geodata.safe_zip`), and every
+directory before openpyxl opens it (:mod:`geodata.io.safe_zip`), and every
 problem is a :class:`ListFileError` naming the file, and the row or column.
 
 CSV may be UTF-8 (with or without BOM) or GB18030/GBK, as Excel saves it on a
@@ -26,14 +26,14 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geodata.limits import (
+from geodata.io.quoting import quote_input
+from geodata.io.safe_zip import ArchiveError, ZipLimits, inspect_zip
+from geodata.model.limits import (
     SCREEN_MAX_CELL_CHARS,
     SCREEN_MAX_COLUMNS,
     SCREEN_MAX_ROWS,
     UPLOAD_MAX_BYTES,
 )
-from geodata.quoting import quote_input
-from geodata.safe_zip import ArchiveError, ZipLimits, inspect_zip
 
 LIST_FORMATS = {
     ".csv": "CSV (UTF-8 or GBK)", ".txt": "CSV (UTF-8 or GBK)", ".xlsx": "Excel workbook",

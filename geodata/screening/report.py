@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from geodata.export import neutralise_formula
+from geodata.io.export import neutralise_formula
 from geodata.screening.match import BASES, HIT_KINDS
 from geodata.screening.run import DECISIONS, ScreenedRow
 from geodata.screening.targets import SCREEN_SOURCES

@@ -174,7 +174,7 @@ def screened_records(rows: Sequence[ScreenedRow], decisions: Mapping[tuple[int, 
     names every candidate the user has not rejected; the second value maps each
     new record id to the atlas records among them, so the map can link them.
     """
-    from geodata.schema import Record
+    from geodata.model.schema import Record
 
     out: list[object] = []
     hits: dict[str, list[str]] = {}

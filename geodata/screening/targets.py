@@ -155,7 +155,7 @@ def load_1286(path: Path | None = None) -> list[ScreenTarget]:
 def atlas_targets(records: Iterable[object]) -> list[ScreenTarget]:
     """Atlas records as targets: English and Chinese names and every alias.
 
-    ``records`` are :class:`~geodata.schema.Record` objects or rows of the
+    ``records`` are :class:`~geodata.model.schema.Record` objects or rows of the
     atlas frame (``frame.itertuples()``): anything with ``id``, ``name_en``,
     ``name_zh`` and optionally ``aliases`` and ``sources``.
 

@@ -12,7 +12,7 @@ cache file's name holds two digests:
 So an edited, added or removed source file, or a new schema, gives a new
 name and a rebuild; unchanged sources reuse the file without reading them.
 A rebuild validates every record (an invalid source raises
-:class:`geodata.load.DatasetError` and leaves no store), is written
+:class:`geodata.store.load.DatasetError` and leaves no store), is written
 atomically, and removes the stale files of the same source set.
 
 The folder is ``.cache/atlas/`` in the project (git-ignored), or the one
@@ -21,7 +21,7 @@ The folder is ``.cache/atlas/`` in the project (git-ignored), or the one
 Example
 -------
 >>> import tempfile, pathlib
->>> from geodata.load import default_dataset_paths
+>>> from geodata.store.load import default_dataset_paths
 >>> cache = pathlib.Path(tempfile.mkdtemp())
 >>> first = compiled_store(default_dataset_paths(), cache)
 >>> compiled_store(default_dataset_paths(), cache) == first
@@ -108,7 +108,7 @@ def compiled_store(paths: Sequence[Path | str], directory: Path | None = None) -
 
     Raises
     ------
-    geodata.load.DatasetError
+    geodata.store.load.DatasetError
         If any source is invalid (every problem listed); no store is written.
     """
     directory = writable_dir(directory or cache_dir())

@@ -8,7 +8,7 @@ is validated; the output is written only when all are valid, atomically.
 Example
 -------
 >>> import tempfile, pathlib
->>> from geodata.load import DATASET_DIR
+>>> from geodata.store.load import DATASET_DIR
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "atlas.parquet"
 >>> convert(DATASET_DIR, out) > 0
 True
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geodata.load import DatasetError, Problem
 from geodata.store.geoparquet import write_store
+from geodata.store.load import DatasetError, Problem
 from geodata.store.sources import PARQUET_SUFFIXES, load_source_frame, source_paths
 
 

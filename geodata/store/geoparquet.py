@@ -6,10 +6,10 @@ metadata (written by geopandas, readable by DuckDB's spatial extension, QGIS
 or GDAL), and three store columns that start with ``_``:
 
 - ``_row``: the record's position in the sources, so a query returns rows in
-  the same order as :func:`geodata.filters.filter_records`;
+  the same order as :func:`geodata.query.filters.filter_records`;
 - ``_haystack``: what the search looks in (names, aliases, city and
   province in English and Chinese), case-folded by Python
-  (:func:`geodata.filters.search_haystack`), so the SQL search matches
+  (:func:`geodata.query.filters.search_haystack`), so the SQL search matches
   exactly what the pure-Python search matches (DuckDB's ``lower`` and
   Python's ``casefold`` differ, e.g. on "ß").
 
@@ -21,7 +21,7 @@ reads back into the same frame.
 Example
 -------
 >>> import tempfile, pathlib
->>> from geodata.frame import records_to_frame
+>>> from geodata.model.frame import records_to_frame
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "empty.parquet"
 >>> write_store(records_to_frame([]), path).name
 'empty.parquet'
@@ -42,8 +42,8 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow.parquet as pq
 
-from geodata.filters import search_haystack
-from geodata.schema import CITIES_ZH, PROVINCES, RECORD_COLUMNS, Record
+from geodata.model.schema import CITIES_ZH, PROVINCES, RECORD_COLUMNS, Record
+from geodata.query.filters import search_haystack
 
 #: Bumped whenever the file layout written here changes; old caches are rebuilt.
 STORE_FORMAT = 2
@@ -68,10 +68,10 @@ _TUPLE, _JSON = "tuple", "json"
 def schema_version() -> str:
     """A short digest of the record schema and the file layout.
 
-    It changes when :class:`geodata.schema.Record` or
-    :data:`geodata.schema.RECORD_COLUMNS` change (for example a new field),
+    It changes when :class:`geodata.model.schema.Record` or
+    :data:`geodata.model.schema.RECORD_COLUMNS` change (for example a new field),
     or the place names the search haystack is built with
-    (:data:`geodata.schema.CITIES_ZH`, :data:`geodata.schema.PROVINCES`), so a
+    (:data:`geodata.model.schema.CITIES_ZH`, :data:`geodata.model.schema.PROVINCES`), so a
     store compiled under an older schema is never read as current.
     """
     spec = json.dumps(
@@ -128,7 +128,7 @@ def _store_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def write_store(frame: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write ``frame`` (as from :func:`geodata.frame.records_to_frame`) to GeoParquet.
+    """Write ``frame`` (as from :func:`geodata.model.frame.records_to_frame`) to GeoParquet.
 
     Written to a temporary file beside ``path`` and moved into place, so a
     reader never sees a half-written store and a crash leaves the old file.
@@ -178,7 +178,7 @@ def read_store_frame(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
 
     The store columns (``_row``, ``_haystack``) are dropped; lists become
     tuples and JSON text becomes lists of dicts again, so the result equals
-    :func:`geodata.frame.records_to_frame` of the same records.
+    :func:`geodata.model.frame.records_to_frame` of the same records.
     """
     meta = store_metadata(path) or {}
     frame = gpd.read_parquet(path)

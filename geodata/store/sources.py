@@ -2,11 +2,11 @@
 
 A data folder (``datasets/`` or the one ``CMF_ATLAS_DATA`` names) may hold
 
-- ``*.yaml`` / ``*.yml``: curated records, read by :func:`geodata.load.load_records`;
+- ``*.yaml`` / ``*.yml``: curated records, read by :func:`geodata.store.load.load_records`;
 - ``*.parquet`` / ``*.geoparquet``: records in the store's GeoParquet layout
   (as written by ``python -m geodata convert``), each row validated against
-  :class:`geodata.schema.Record` exactly as a YAML record is;
-- ``*.csv``: a table read by the importer (:func:`geodata.importer.preview_import`),
+  :class:`geodata.model.schema.Record` exactly as a YAML record is;
+- ``*.csv``: a table read by the importer (:func:`geodata.io.importer.preview_import`),
   with its column guessing and checks; any rejected row refuses the file.
 
 ``python -m geodata convert`` also reads the importer's other formats
@@ -17,7 +17,7 @@ unique across all the files, as for the curated YAML.
 
 Example
 -------
->>> from geodata.load import DATASET_DIR
+>>> from geodata.store.load import DATASET_DIR
 >>> [p.suffix for p in source_paths(DATASET_DIR)][:1]
 ['.yaml']
 """
@@ -33,11 +33,11 @@ import geopandas as gpd
 import pandas as pd
 from pydantic import ValidationError
 
-from geodata.frame import records_to_frame
-from geodata.limits import SOURCE_TABLE_MAX_BYTES, SOURCE_TABLE_MAX_ROWS
-from geodata.load import RELATION_FILES, DatasetError, Problem, load_records
-from geodata.schema import ALLOW_OUTSIDE_CHINA, RECORD_COLUMNS, Record
+from geodata.model.frame import records_to_frame
+from geodata.model.limits import SOURCE_TABLE_MAX_BYTES, SOURCE_TABLE_MAX_ROWS
+from geodata.model.schema import ALLOW_OUTSIDE_CHINA, RECORD_COLUMNS, Record
 from geodata.store.geoparquet import read_store_frame
+from geodata.store.load import RELATION_FILES, DatasetError, Problem, load_records
 
 YAML_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
 PARQUET_SUFFIXES: tuple[str, ...] = (".parquet", ".geoparquet")
@@ -92,7 +92,7 @@ def _validation_problems(file: str, label: str, exc: ValidationError) -> list[Pr
 def records_from_frame(
     frame: pd.DataFrame, file: str, *, allow_outside_china: bool = False
 ) -> list[Record]:
-    """Validate every row of a records frame, as :func:`geodata.load.load_records` does YAML.
+    """Validate every row of a records frame, as :func:`geodata.store.load.load_records` does YAML.
 
     Rows are labelled ``row N (id '...')`` (1-based) in problems, since a
     Parquet file has no lines.
@@ -155,7 +155,7 @@ def _read_parquet(path: Path) -> list[Record]:
 def _read_table(path: Path) -> list[Record]:
     # Imported here: the importer pulls in the readers (pyogrio, zip handling),
     # which a folder of YAML alone never needs.
-    from geodata.importer import preview_import
+    from geodata.io.importer import preview_import
 
     preview = preview_import(path, max_bytes=SOURCE_TABLE_MAX_BYTES, max_rows=SOURCE_TABLE_MAX_ROWS)
     problems = [*preview.errors, *preview.problems]

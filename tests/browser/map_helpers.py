@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from geodata.places import CHINA_VIEW_BOUNDS
+from geodata.model.places import CHINA_VIEW_BOUNDS
 
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from geodata.export import export_filename
-from geodata.filters import RecordFilter, filter_records
+from geodata.io.export import export_filename
+from geodata.query.filters import RecordFilter, filter_records
 
 from .conftest import ARTIFACTS
 from .test_map_browser import sidebar

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from geodata.limits import PROBLEMS_MAX, PROBLEMS_SHOWN
+from geodata.model.limits import PROBLEMS_MAX, PROBLEMS_SHOWN
 
 from .conftest import ARTIFACTS
 from .test_map_browser import sidebar, wait_for_symbols

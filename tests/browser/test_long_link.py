@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from geodata.filters import RecordFilter, filter_records
+from geodata.query.filters import RecordFilter, filter_records
 
 from .conftest import ARTIFACTS
 from .test_map_browser import sidebar, wait_for_symbols

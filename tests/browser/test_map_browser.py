@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from geodata.filters import RecordFilter, filter_records
+from geodata.query.filters import RecordFilter, filter_records
 
 from .conftest import ARTIFACTS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from geodata.filters import RecordFilter, filter_records
+from geodata.query.filters import RecordFilter, filter_records
 
 from .conftest import ARTIFACTS
 from .map_helpers import wait_for

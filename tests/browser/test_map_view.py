@@ -8,10 +8,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from geodata.filters import RecordFilter, filter_records
-from geodata.frame import records_to_frame
-from geodata.load import DATASET_DIR, default_dataset_paths, load_records
-from geodata.places import PRESET_VIEWS
+from geodata.model.frame import records_to_frame
+from geodata.model.places import PRESET_VIEWS
+from geodata.query.filters import RecordFilter, filter_records
+from geodata.store.load import DATASET_DIR, default_dataset_paths, load_records
 
 from .conftest import ARTIFACTS, ROOT, start_app
 from .map_helpers import (

@@ -27,8 +27,8 @@ def _lines_expected(record_id: str) -> int:
 
     Computed from the data, so adding links or records does not break the test.
     """
-    from geodata.load import default_dataset_paths
-    from geodata.relations import link_lines, load_atlas
+    from geodata.model.relations import link_lines, load_atlas
+    from geodata.store.load import default_dataset_paths
 
     frame = load_atlas(default_dataset_paths(ROOT / "datasets")).frame
     return len(link_lines(frame, selected=record_id)["lines"])

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from geodata.limits import TABLE_PAGE_ROWS
+from geodata.model.limits import TABLE_PAGE_ROWS
 from geodata.store.cache import store_path
 from geodata.store.geoparquet import write_store
 from tests.browser.conftest import ARTIFACTS, ROOT, start_app

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from geodata.filters import FundSizeRange, RecordFilter, filter_records
+from geodata.query.filters import FundSizeRange, RecordFilter, filter_records
 
 from .conftest import ARTIFACTS
 from .test_map_browser import sidebar, wait_for_symbols

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from geodata.style import USER_DOM_MAX, USER_LAYER_LABEL
+from geodata.render.style import USER_DOM_MAX, USER_LAYER_LABEL
 
 from .conftest import ARTIFACTS, ROOT, start_app
 from .map_helpers import wait_for

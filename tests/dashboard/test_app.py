@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from geodata.filters import FundSizeRange, RecordFilter, filter_records
-from geodata.schema import COLUMN_LABELS, KINDS
-from geodata.summary import FUNDS_OFF_TEXT, capital_text, summarize
+from geodata.model.schema import COLUMN_LABELS, KINDS
+from geodata.query.filters import FundSizeRange, RecordFilter, filter_records
+from geodata.query.summary import FUNDS_OFF_TEXT, capital_text, summarize
 
 from .conftest import APP
 

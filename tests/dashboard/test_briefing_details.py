@@ -16,13 +16,13 @@ from streamlit.testing.v1 import AppTest
 from dashboard.downloads import FRAMES, figure_bounds
 from dashboard.guard import FAILURE_PREFIX
 from dashboard.map_state import handle_table_select
-from geodata.figure_options import WIDTHS_IN
-from geodata.filters import SEARCH_HELP
-from geodata.frame import records_to_frame
-from geodata.importer import preview_import
-from geodata.load import default_dataset_paths, load_records
-from geodata.places import CHINA_VIEW_BOUNDS, PRESET_VIEWS
-from geodata.userdata import add_dataset, file_digest
+from geodata.io.importer import preview_import
+from geodata.model.frame import records_to_frame
+from geodata.model.places import CHINA_VIEW_BOUNDS, PRESET_VIEWS
+from geodata.query.filters import SEARCH_HELP
+from geodata.render.figure_options import WIDTHS_IN
+from geodata.store.load import default_dataset_paths, load_records
+from geodata.store.userdata import add_dataset, file_digest
 
 from .conftest import APP, DATA_DIR
 
@@ -159,9 +159,9 @@ def test_downloaded_figure_carries_title_caption_width_and_user_layer(monkeypatc
     import re
 
     from dashboard import cache
-    from geodata.figure import SVG_FONT_STACK
-    from geodata.filters import RecordFilter
-    from geodata.style import USER_LAYER_LABEL
+    from geodata.query.filters import RecordFilter
+    from geodata.render.figure import SVG_FONT_STACK
+    from geodata.render.style import USER_LAYER_LABEL
 
     monkeypatch.setenv("CMF_ATLAS_DATA", str(DATA_DIR))
     flt = RecordFilter(provinces=frozenset({"Beijing"}))

@@ -26,8 +26,8 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Widget
 
 from dashboard.guard import FAILURE_PREFIX
-from geodata.importer import preview_import
-from geodata.userdata import add_dataset, file_digest
+from geodata.io.importer import preview_import
+from geodata.store.userdata import add_dataset, file_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "dashboard" / "app.py")

@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.map_state import MAP_KEY, handle_map_change
-from geodata.limits import CANVAS_MIN_RECORDS, TABLE_PAGE_ROWS
+from geodata.model.limits import CANVAS_MIN_RECORDS, TABLE_PAGE_ROWS
 from geodata.render.binary import decode_payload
 from geodata.store.geoparquet import write_store
 

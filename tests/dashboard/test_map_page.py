@@ -5,7 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from dashboard.map_state import LAST_CLICK_KEY, MAP_KEY, handle_map_change
-from geodata.filters import RecordFilter, filter_records
+from geodata.query.filters import RecordFilter, filter_records
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dashboard.map_view import current_view_request, on_preset_change, sync_view_from_url
 from dashboard.sidebar import CENTER_KEY, PRESENT_KEY, VIEW_KEY, ZOOM_KEY
-from geodata.filters import FilterBounds
-from geodata.places import CHINA_VIEW_BOUNDS, PRESET_VIEWS
+from geodata.model.places import CHINA_VIEW_BOUNDS, PRESET_VIEWS
+from geodata.query.filters import FilterBounds
 
 BOUNDS = FilterBounds(2015, 2020, 200.0)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geodata.aggregate import as_of_year, search_sources, sources_index
-from geodata.filters import RecordFilter, filter_records
-from geodata.schema import DOMAINS, KINDS
-from geodata.summary import FUNDS_OFF_TEXT, capital_text, format_rmb_bn, summarize
+from geodata.model.schema import DOMAINS, KINDS
+from geodata.query.filters import RecordFilter, filter_records
+from geodata.query.frame_aggregates import as_of_year, search_sources, sources_index
+from geodata.query.summary import FUNDS_OFF_TEXT, capital_text, format_rmb_bn, summarize
 
 from .conftest import DATA_DIR
 
@@ -226,7 +226,7 @@ def test_no_page_changes_the_shared_frame(app, sample_frame):
     open_page(app, "charts")
     open_page(app, "map")
     assert not app.exception
-    from geodata.relations import load_atlas
+    from geodata.model.relations import load_atlas
 
     fresh = load_atlas([Path(p) for p in cache.dataset_paths()]).frame
     assert_frame_equal(cache.atlas_frame(), fresh)

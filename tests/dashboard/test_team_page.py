@@ -241,7 +241,7 @@ def test_a_server_keeps_only_the_newest_published_exports(team_store, tmp_path):
     folders = [published_snapshot(tmp_path / "exports", keep=2) for _ in range(4)]
     assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == [
         f.name for f in folders[-2:]]
-    from geodata.load import load_records
+    from geodata.store.load import load_records
 
     assert load_records([folders[-1] / "sample.yaml"]) == \
         load_records([ROOT / "tests" / "data" / "sample.yaml"])

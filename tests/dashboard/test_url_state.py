@@ -8,10 +8,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.url_sync import state_from_session, state_to_session
-from geodata.filters import FundSizeRange, RecordFilter, filter_bounds, filter_records
-from geodata.schema import COLUMN_LABELS, KINDS
-from geodata.summary import summarize
-from geodata.urlstate import AtlasState
+from geodata.model.schema import COLUMN_LABELS, KINDS
+from geodata.query.filters import FundSizeRange, RecordFilter, filter_bounds, filter_records
+from geodata.query.summary import summarize
+from geodata.query.urlstate import AtlasState
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"

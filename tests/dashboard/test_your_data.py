@@ -13,12 +13,12 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from geodata.detail import escape_markdown
-from geodata.filters import RecordFilter, filter_records
-from geodata.importer import load_user_records, preview_import
-from geodata.schema import COLUMN_LABELS
-from geodata.style import USER_LAYER_LABEL
-from geodata.userdata import add_dataset, file_digest, filter_user_records, user_frame
+from geodata.io.importer import load_user_records, preview_import
+from geodata.model.schema import COLUMN_LABELS
+from geodata.query.filters import RecordFilter, filter_records
+from geodata.render.detail import escape_markdown
+from geodata.render.style import USER_LAYER_LABEL
+from geodata.store.userdata import add_dataset, file_digest, filter_user_records, user_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "dashboard" / "app.py")

@@ -1,7 +1,7 @@
 """AppTest: a file with thousands of problems draws a bounded page; ids never hide curated ones.
 
 The page shows problems as a table of the first
-:data:`geodata.limits.PROBLEMS_SHOWN` with a download of them all, never one
+:data:`geodata.model.limits.PROBLEMS_SHOWN` with a download of them all, never one
 Markdown line per problem; a data folder with a hostile file is refused with
 a bounded message too.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geodata.limits import PROBLEMS_MAX, PROBLEMS_SHOWN
+from geodata.model.limits import PROBLEMS_MAX, PROBLEMS_SHOWN
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "dashboard" / "app.py")

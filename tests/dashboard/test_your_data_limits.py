@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from geodata.detail import escape_markdown
-from geodata.limits import MAX_COLUMNS
+from geodata.model.limits import MAX_COLUMNS
+from geodata.render.detail import escape_markdown
 
 from .test_your_data import CORPUS, add_button, metrics, page, problem_text, upload, user_dir
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from geodata.cli import main
-from geodata.load import DATASET_DIR
+from geodata.store.load import DATASET_DIR
 
 
 def test_db_commands_init_import_export_add_user(store, tmp_path, monkeypatch, capsys):

@@ -7,7 +7,6 @@ import shutil
 import psycopg
 import pytest
 
-from geodata import schema
 from geodata.db.migrate import (
     MIGRATIONS_DIR,
     MigrationError,
@@ -15,6 +14,7 @@ from geodata.db.migrate import (
     migration_files,
     vocabularies,
 )
+from geodata.model import schema
 
 TABLES = {"records", "links", "sources", "designations", "history", "accounts",
           "sign_in_attempts", "dataset_files", "schema_migrations"}

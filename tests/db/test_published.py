@@ -19,8 +19,8 @@ from geodata.db.records import (
     save_record,
 )
 from geodata.db.transfer import export_datasets
-from geodata.load import DATASET_DIR, load_records
-from geodata.relations import load_atlas
+from geodata.model.relations import load_atlas
+from geodata.store.load import DATASET_DIR, load_records
 
 RID = "fund-foshan-cmf-innovative-industries"
 SOURCE = {"publisher": "Xinhua", "title": "A report that corrects the city",

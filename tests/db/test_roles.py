@@ -11,7 +11,7 @@ from psycopg import sql
 
 from geodata.db import accounts
 from geodata.db.records import create_record, publish_record, read_record, save_record
-from geodata.load import load_records
+from geodata.store.load import load_records
 
 SOURCE = {"publisher": "Test", "title": "Role test"}
 

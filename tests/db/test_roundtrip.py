@@ -6,8 +6,8 @@ import pytest
 
 from geodata.db.records import create_record, publish_record, save_record
 from geodata.db.transfer import StoreNotEmptyError, export_datasets, import_datasets
-from geodata.load import DATASET_DIR, default_dataset_paths, load_records
-from geodata.relations import relation_paths
+from geodata.model.relations import relation_paths
+from geodata.store.load import DATASET_DIR, default_dataset_paths, load_records
 
 SOURCE = {"publisher": "Test", "title": "Round-trip test"}
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from geodata.cli import main
-from geodata.filters import FundSizeRange, RecordFilter, filter_records
+from geodata.query.filters import FundSizeRange, RecordFilter, filter_records
 
 
 def run(capsys, *argv):

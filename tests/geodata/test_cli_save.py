@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from geodata import safe_write
 from geodata.cli import main
+from geodata.io import safe_write
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD_CSV = b"name,lat,lon,year\nLab,39.1,117.2,2018\nPark,23.1,113.3,2019\n"

@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from geodata.relations import load_atlas
+from geodata.model.relations import load_atlas
 from geodata.screening.geocode import place_address
 from geodata.screening.listfile import ListFileError, read_list, suggest_columns
 from geodata.screening.match import Screener, best_candidate

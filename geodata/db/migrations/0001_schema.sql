@@ -1,6 +1,6 @@
 -- CMF Atlas team store, migration 0001: the tables.
 -- Vocabulary tables are created empty here; geodata.db.migrate fills them from
--- geodata/schema.py after every migration run (declared once, in Python).
+-- geodata/model/schema.py after every migration run (declared once, in Python).
 
 CREATE EXTENSION IF NOT EXISTS postgis;
 
@@ -24,7 +24,7 @@ CREATE TABLE vocab_designation_list (key text PRIMARY KEY, label text NOT NULL);
 CREATE TABLE vocab_designation_relation (key text PRIMARY KEY, label text NOT NULL);
 CREATE TABLE vocab_match_basis (key text PRIMARY KEY, label text NOT NULL);
 CREATE TABLE vocab_review_outcome (key text PRIMARY KEY, label text NOT NULL);
--- Which kinds may stand at each end of a link type (geodata.relations.LINK_ENDS);
+-- Which kinds may stand at each end of a link type (geodata.model.relations.LINK_ENDS);
 -- no row for a (type, end) means any kind.
 CREATE TABLE vocab_link_end (
     type text NOT NULL REFERENCES vocab_link_type,

@@ -1,0 +1,1 @@
+"""Reading and writing files safely: readers, importers, exports, bounded child reads."""

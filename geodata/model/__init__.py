@@ -1,0 +1,1 @@
+"""The data model: record schema and vocabularies, places, relations, quality, limits."""
