@@ -284,8 +284,10 @@ def test_play_ends_on_play_and_stays_on_the_last_year(page, sample_app, sample_f
                     and sb.get_by_role("button", name="Play the years").count() == 1, 15)
     text = sb.get_by_test_id("stButton").all_inner_texts()
     assert not any("⏸" in t or "▶" in t for t in text), text
+    # The map's year is drawn in the map frame, a moment after the sidebar's button.
+    assert wait_for(lambda: map_frame(page).locator(".cmf-year-value").inner_text()
+                    == str(last), 10), map_frame(page).locator(".cmf-year-value").inner_text()
     frame = map_frame(page)
-    assert frame.locator(".cmf-year-value").inner_text() == str(last)
     page.wait_for_timeout(3000)
     assert frame.locator(".cmf-year-value").inner_text() == str(last), "the play restarted"
 
