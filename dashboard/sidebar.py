@@ -45,6 +45,8 @@ DESIGNATED_OPTIONS: dict[str, str] = {
     "yes": "On a US list",
     "no": "Not on a US list",
 }
+#: What each choice means for RecordFilter.designated (None: no restriction).
+DESIGNATED_VALUES: dict[str, bool | None] = {"any": None, "yes": True, "no": False}
 
 # View state: not filters, but part of a shared link.
 PRESENT_KEY = "present"
@@ -304,6 +306,6 @@ def current_filter(bounds: FilterBounds) -> RecordFilter:
         provinces=frozenset(ss.get(PROVINCES_KEY, [])),
         group=ss.get(GROUP_KEY) or None,
         org_categories=frozenset(ss.get(ORG_CATEGORIES_KEY, [])),
-        designated={"yes": True, "no": False}.get(str(ss.get(DESIGNATED_KEY, "any"))),
+        designated=DESIGNATED_VALUES.get(str(ss.get(DESIGNATED_KEY, "any"))),
         sponsor_levels=frozenset(ss.get(SPONSOR_KEY, [])),
     )

@@ -21,6 +21,7 @@ from dashboard.sidebar import (
     AS_OF_YEAR_KEY,
     CENTER_KEY,
     DESIGNATED_KEY,
+    DESIGNATED_VALUES,
     DOMAINS_KEY,
     FUND_KEY,
     GROUP_KEY,
@@ -79,7 +80,8 @@ def state_to_session(state: AtlasState, session: MutableMapping[str, Any]) -> No
     session[SEARCH_KEY] = state.search
     session[GROUP_KEY] = state.org_group or ""
     session[ORG_CATEGORIES_KEY] = [c for c in ORG_CATEGORIES if c in state.org_categories]
-    session[DESIGNATED_KEY] = {True: "yes", False: "no"}.get(state.designated, "any")
+    session[DESIGNATED_KEY] = next(
+        k for k, v in DESIGNATED_VALUES.items() if v is state.designated)
     session[SPONSOR_KEY] = [x for x in SPONSOR_LEVELS if x in state.sponsor_levels]
     session[VIEW_KEY] = state.view
     session[CENTER_KEY] = state.center
@@ -141,7 +143,7 @@ def state_from_session(session: Mapping[str, Any], bounds: FilterBounds) -> Atla
         org_group=str(session.get(GROUP_KEY) or "") or None,
         org_categories=frozenset(
             c for c in session.get(ORG_CATEGORIES_KEY, ()) if c in ORG_CATEGORIES),
-        designated={"yes": True, "no": False}.get(str(session.get(DESIGNATED_KEY, "any"))),
+        designated=DESIGNATED_VALUES.get(str(session.get(DESIGNATED_KEY, "any"))),
         sponsor_levels=frozenset(x for x in session.get(SPONSOR_KEY, ()) if x in SPONSOR_LEVELS),
     )
 
