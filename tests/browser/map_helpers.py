@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 from geodata.model.places import CHINA_VIEW_BOUNDS
 
@@ -23,6 +24,15 @@ VIEW_JS = """(china) => {
           south: b.getSouth(), west: b.getWest(), north: b.getNorth(), east: b.getEast(),
           width: s.x, height: s.y, box_w: ne.x - sw.x, box_h: sw.y - ne.y};
 }"""
+
+
+def query(page) -> dict[str, list[str]]:
+    """The address bar's query string now, read in the page.
+
+    Not ``page.url``: Playwright updates it from navigation events, and after a
+    ``history.pushState`` on a busy page it can stay stale for seconds or for good.
+    """
+    return parse_qs(urlparse(page.evaluate("() => location.href")).query)
 
 
 def map_frame(page):

@@ -4,8 +4,6 @@ every record is reachable in two clicks, and the view lives in the URL."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlparse
-
 import pytest
 
 from geodata.model.frame import records_to_frame
@@ -21,6 +19,7 @@ from .map_helpers import (
     drag_map,
     map_frame,
     open_popup_id,
+    query,
     same_view,
     settled_view,
     shown_ids,
@@ -61,10 +60,6 @@ def sized_page(browser, request):
         ARTIFACTS.mkdir(exist_ok=True)
         pg.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"))
     context.close()
-
-
-def query(page) -> dict[str, list[str]]:
-    return parse_qs(urlparse(page.evaluate("() => location.href")).query)
 
 
 def preset_button(page, key: str):

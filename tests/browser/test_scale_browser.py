@@ -18,7 +18,7 @@ from geodata.model.limits import TABLE_PAGE_ROWS
 from geodata.store.cache import store_path
 from geodata.store.geoparquet import write_store
 from tests.browser.conftest import ARTIFACTS, ROOT, start_app
-from tests.browser.map_helpers import MAP_IFRAME, wait_for
+from tests.browser.map_helpers import MAP_IFRAME, query, wait_for
 
 N = 100_000
 
@@ -81,7 +81,7 @@ def test_100k_records_are_drawn_and_a_click_shows_one(browser, big, viewport):
         assert wait_for(lambda: record_name_shown(page, record), timeout_s=60), \
             "the clicked record's details did not show"
         # The link is written at the end of the run, after the rest of a 100k page.
-        assert wait_for(lambda: f"id={record['id']}" in page.url, timeout_s=60)
+        assert wait_for(lambda: query(page).get("id") == [record["id"]], timeout_s=60)
         assert page.locator(".st-key-close_detail").count() == 1
         time.sleep(0.5)
         page.screenshot(path=str(ARTIFACTS / f"map-100k-click-{viewport[0]}.png"),

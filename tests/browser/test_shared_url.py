@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from geodata.query.filters import FundSizeRange, RecordFilter, filter_records
 
 from .conftest import ARTIFACTS
+from .map_helpers import query
 from .test_map_browser import sidebar, wait_for_symbols
 
 pytestmark = pytest.mark.browser
-
-
-def query(page) -> dict[str, list[str]]:
-    """The page's query string now (``page.url`` lags behind ``history.replaceState``)."""
-    return parse_qs(urlparse(page.evaluate("() => location.href")).query)
 
 
 def wait_for_query(page, expected: dict[str, list[str]], timeout_s: float = 20) -> dict:
