@@ -18,9 +18,13 @@ from geodata.db import team
 from geodata.model.places import CHINA_VIEW_BOUNDS
 from geodata.model.relations import attach_relations, load_atlas, relation_paths
 from geodata.query.filters import RecordFilter, filter_bounds, filter_records
-from geodata.render.assets import install_offline_assets
+from geodata.render.assets import (
+    STATIC_URL_FROM_COMPONENT,
+    install_basemap,
+    install_offline_assets,
+)
 from geodata.render.basemap import BASEMAP_PATH, basemap_geojson, load_basemap
-from geodata.render.layers import ScriptJSON, script_json
+from geodata.render.layers import BasemapURL
 from geodata.screening.match import Screener
 from geodata.screening.run import build_screener
 from geodata.store.cache import compiled_store
@@ -131,19 +135,18 @@ def designation_review_counts() -> dict[str, int]:
     return _review_counts(paths, _stamps(paths))
 
 
-# A resource, not data: one shared, immutable object, so a rerun neither copies
-# nor re-serialises half a megabyte.
 @st.cache_resource(show_spinner="Loading the basemap…")
-def _basemap_script(path: str, stamp: int) -> ScriptJSON:
-    return script_json(basemap_geojson(Path(path)))
+def _basemap_url(path: str, stamp: int) -> BasemapURL:
+    rel = install_basemap(STATIC_DIR, basemap_geojson(Path(path)))
+    return BasemapURL(f"{STATIC_URL_FROM_COMPONENT}/{rel.as_posix()}")
 
 
-def basemap_script() -> ScriptJSON:
-    """The basemap serialised once for the map page.
+def basemap_url() -> BasemapURL:
+    """Where the map page's browser fetches the basemap: a static file, written once.
 
-    See :class:`geodata.render.layers.ScriptJSON`.
+    See :class:`geodata.render.layers.BasemapURL`.
     """
-    return _basemap_script(str(BASEMAP_PATH), os.stat(BASEMAP_PATH).st_mtime_ns)
+    return _basemap_url(str(BASEMAP_PATH), os.stat(BASEMAP_PATH).st_mtime_ns)
 
 
 @st.cache_resource

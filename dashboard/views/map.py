@@ -220,7 +220,7 @@ if shading in PROVINCE_LAYER_MEASURES:
 
 scale = PRESENT_SCALE if present else 1.0
 # The base map depends on the scale only: anything else in it would reload the map.
-base = build_base_map(cache.basemap_script(), scale=scale, fill_frame=True)
+base = build_base_map(cache.basemap_url(), scale=scale, fill_frame=True)
 as_of_year = int(ss.get(AS_OF_YEAR_KEY, bounds.year_max)) if ss.get(AS_OF_MODE_KEY) else None
 # Link lines: the selected record's (bold) and, with Network on, all among the records shown.
 lines = link_lines(frame, selected=ss.get(SELECTED_KEY), shown=selected["id"],

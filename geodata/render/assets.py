@@ -1,4 +1,4 @@
-"""Leaflet's and Leaflet.markercluster's JS and CSS, served by the local Streamlit server.
+"""Leaflet's and Leaflet.markercluster's JS and CSS, and the basemap, served locally.
 
 Secure briefing rooms have no internet, so the map's scripts come from the
 installed ``XStatic-Leaflet`` and ``XStatic-Leaflet-MarkerCluster`` packages,
@@ -9,14 +9,18 @@ copied into the app's ``static/`` folder (Streamlit serves it at
 from __future__ import annotations
 
 import filecmp
+import hashlib
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import xstatic.pkg.leaflet as xs_leaflet
 import xstatic.pkg.leaflet_markercluster as xs_cluster
+
+from geodata.io.safe_write import write_text_atomic
 
 
 class VendorPackage(NamedTuple):
@@ -78,6 +82,30 @@ def vendor_urls(static_url: str = STATIC_URL_FROM_COMPONENT) -> tuple[list[str],
         js += [f"{base}/{name}" for name in pkg.js]
         css += [f"{base}/{name}" for name in pkg.css]
     return js, css
+
+
+#: Folder of the basemap file inside the static folder.
+BASEMAP_SUBDIR = Path("basemap")
+
+
+def install_basemap(static_dir: Path, basemap: dict[str, Any]) -> Path:
+    """Write ``basemap`` (GeoJSON) into ``static_dir`` once; return its path there.
+
+    The name carries a hash of the content, so a changed basemap gets a new
+    URL and no browser keeps drawing a cached old one; an unchanged one is not
+    rewritten. Written to a temporary name and renamed, like the libraries.
+    """
+    text = json.dumps(basemap, ensure_ascii=False, separators=(",", ":"))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    rel = BASEMAP_SUBDIR / f"provinces-{digest}.json"
+    dest = static_dir / rel
+    if not dest.is_file():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(dest, text, overwrite=True)
+        for old in dest.parent.glob("provinces-*.json"):  # earlier basemaps' files
+            if old != dest:
+                old.unlink(missing_ok=True)
+    return rel
 
 
 def install_offline_assets(static_dir: Path) -> Path:

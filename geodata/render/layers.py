@@ -119,12 +119,26 @@ _JINJA_OPEN = re.compile(r"\{(?=[{%#])")
 class ScriptJSON:
     """A value already serialised by :func:`script_json`, to be placed in a page as is.
 
-    The basemap is half a megabyte of JSON that never changes: serialising it
-    once (the dashboard caches this) rather than on every rerun saves a fifth
-    of a rerun's time.
+    A large value that does not change between reruns (the user's layer, or a
+    basemap embedded in a standalone page) is serialised once and reused rather
+    than on every rerun.
     """
 
     text: str
+
+
+@dataclass(frozen=True)
+class BasemapURL:
+    """Where the browser fetches the basemap from, instead of finding it in the page.
+
+    The dashboard serves the basemap as a static file
+    (:func:`geodata.render.assets.install_basemap`): half a megabyte that the
+    browser fetches once and caches, rather than receives again with every
+    rerun that redraws the map (issue 13's bytes on the wire). A standalone
+    page (:func:`build_map`) embeds it instead, so it works from a file.
+    """
+
+    url: str
 
 
 def script_json(value: Any) -> ScriptJSON:
@@ -261,6 +275,8 @@ def _css(scale: float) -> str:
 .cmf-legend .cmf-legend-toggle-small {{ box-shadow: none; padding: 1px 6px;
   font-size: {11 * scale}px; font-weight: 500; }}
 .cmf-legend .cmf-legend-toggle-small[aria-expanded="true"] {{ margin-bottom: 6px; }}
+.cmf-basemap-missing {{ background: rgba(255,255,255,0.94); border: 1px solid #999;
+  border-radius: 4px; padding: 3px 8px; font: {12 * scale}px system-ui, sans-serif; }}
 .cmf-stack {{ background: none; border: none; }}
 .cmf-stack-badge {{ width: 100%; height: 100%; box-sizing: border-box; border-radius: 50%;
   padding: {4 * scale ** 0.5:.1f}px; display: flex; cursor: pointer;
@@ -446,7 +462,7 @@ def _layer_data(frame: pd.DataFrame, kind: str) -> dict[str, Any]:
 
 
 def build_base_map(
-    basemap: dict[str, Any] | ScriptJSON,
+    basemap: dict[str, Any] | ScriptJSON | BasemapURL,
     *,
     scale: float = 1.0,
     bounds: tuple[tuple[float, float], tuple[float, float]] = CHINA_VIEW_BOUNDS,
@@ -475,7 +491,10 @@ def build_base_map(
     init = (f"CMF.init({_js_json(_settings(scale, ((s, w), (n, e))))}, {_js_json(css)});"
             "CMF.prepareMap(map);")
     MapScript(_JS + "\n" + _POINTS_JS + "\n" + init, name="CMFInit").add_to(m)
-    MapScript(f"CMF.addBasemap(map, {_js_json(basemap)});", name="CMFBasemap").add_to(m)
+    if isinstance(basemap, BasemapURL):
+        MapScript(f"CMF.loadBasemap(map, {_js_json(basemap.url)});", name="CMFBasemap").add_to(m)
+    else:
+        MapScript(f"CMF.addBasemap(map, {_js_json(basemap)});", name="CMFBasemap").add_to(m)
     places = [p._asdict() for p in NAMED_PLACES]
     MapScript(f"CMF.addPlaceLabels(map, {_js_json(places)});", name="CMFPlaces").add_to(m)
     MapScript(

@@ -49,6 +49,24 @@ def sidebar(page):
     return page.get_by_test_id("stSidebar")
 
 
+def test_a_basemap_that_cannot_be_fetched_is_said_and_the_map_still_works(
+        page, sample_app, sample_frame):
+    """The basemap is a static file the map fetches (issue 13); if that fails the map
+    keeps its records and says what is missing, rather than showing a blank sea."""
+    page.route("**/app/static/basemap/**", lambda route: route.fulfill(status=404, body="gone"))
+    page.goto(sample_app, wait_until="domcontentloaded")
+    expected = len(filter_records(sample_frame, RecordFilter()))
+    assert wait_for_symbols(page, expected) == expected
+    frame = map_frame(page)
+    note = "() => document.querySelector('.cmf-basemap-missing')?.textContent || ''"
+    deadline = time.monotonic() + 20
+    while "Basemap not loaded" not in frame.evaluate(note) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "Basemap not loaded" in frame.evaluate(note)
+    assert frame.evaluate(
+        "() => document.querySelectorAll('.leaflet-cmf-base-pane path').length") == 0
+
+
 def test_symbols_match_filters_offline(page, sample_app, sample_frame):
     page.goto(sample_app, wait_until="domcontentloaded")
     expected = len(filter_records(sample_frame, RecordFilter()))

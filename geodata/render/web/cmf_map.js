@@ -427,6 +427,26 @@ window.CMF = (function () {
     return base;
   }
 
+  /* The basemap from a static file (the dashboard serves it; the browser caches it).
+   * If it cannot be fetched the map still works, and says what is missing. */
+  function loadBasemap(map, url) {
+    return fetch(url, {credentials: "same-origin"}).then(function (r) {
+      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      return r.json();
+    }).then(function (data) {
+      return addBasemap(map, data);
+    }).catch(function (err) {
+      if (window.console) { console.warn("CMF Atlas: basemap not loaded:", err); }
+      var note = L.control({position: "bottomleft"});
+      note.onAdd = function () {
+        var div = L.DomUtil.create("div", "cmf-basemap-missing");
+        div.textContent = "Basemap not loaded: reload the page.";
+        return div;
+      };
+      note.addTo(map);
+    });
+  }
+
   /* A small legend that folds to one button, like the main legend; whether it is
    * folded is remembered per kind of legend across layer swaps. */
   var legendFolded = {};
@@ -873,6 +893,7 @@ window.CMF = (function () {
 
   return {init: init, prepareMap: prepareMap, addChoropleth: addChoropleth, addRecords: addRecords,
           addUserRecords: addUserRecords, userSymbols: userSymbols, addBasemap: addBasemap,
+          loadBasemap: loadBasemap,
           addPlaceLabels: addPlaceLabels, popup: popup, tooltip: tooltip, safeUrl: safeUrl,
           requestView: requestView, addLegend: addLegend, addYearBadge: addYearBadge,
           watchClicks: watchClicks, shownRecords: shownRecords, recordTarget: recordTarget,

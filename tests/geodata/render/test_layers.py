@@ -9,9 +9,17 @@ from geodata.render.assets import (
     LEAFLET_FILES,
     MARKERCLUSTER_FILES,
     MARKERCLUSTER_SUBDIR,
+    install_basemap,
     install_offline_assets,
 )
-from geodata.render.layers import build_base_map, build_map, legend_html, script_json
+from geodata.render.basemap import BASEMAP_PATH, basemap_geojson
+from geodata.render.layers import (
+    BasemapURL,
+    build_base_map,
+    build_map,
+    legend_html,
+    script_json,
+)
 
 EMPTY_BASE = {"type": "FeatureCollection", "features": []}
 
@@ -121,6 +129,38 @@ def test_install_offline_assets_copies_leaflet(tmp_path):
     (root / "leaflet.js").write_text("corrupted", encoding="utf-8")
     install_offline_assets(tmp_path)
     assert "corrupted" not in (root / "leaflet.js").read_text(encoding="utf-8")
+
+
+def test_install_basemap_writes_once_under_a_content_name(tmp_path):
+    base = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "北京 <b>", "role": "province"},
+         "geometry": {"type": "Point", "coordinates": [116.4, 39.9]}}]}
+    rel = install_basemap(tmp_path, base)
+    path = tmp_path / rel
+    assert json.loads(path.read_text(encoding="utf-8")) == base
+    stamp = path.stat().st_mtime_ns
+    assert install_basemap(tmp_path, base) == rel  # the same content: the same file, kept
+    assert path.stat().st_mtime_ns == stamp
+    changed = {**base, "features": []}
+    rel2 = install_basemap(tmp_path, changed)
+    assert rel2 != rel, "a changed basemap needs a new URL, or browsers draw a cached old one"
+    assert json.loads((tmp_path / rel2).read_text(encoding="utf-8")) == changed
+    assert not path.exists(), "the old basemap's file is removed"
+    assert [p.name for p in (tmp_path / rel2).parent.iterdir()] == [rel2.name]
+
+
+def test_a_basemap_url_keeps_the_basemap_out_of_the_page():
+    """Issue 13: the dashboard's map page names the basemap's file instead of holding
+    half a megabyte of it, which was resent with every rerun that redrew the map."""
+    base = basemap_geojson(BASEMAP_PATH)
+    url = "../../app/static/basemap/provinces-0123.json?</script>"
+    embedded = build_base_map(base).get_root().render()
+    fetched = build_base_map(BasemapURL(url)).get_root().render()
+    assert "CMF.loadBasemap(map, " in fetched
+    assert "CMF.addBasemap(map, " not in fetched
+    assert "?</script>" not in fetched
+    assert "provinces-0123.json" in fetched
+    assert len(embedded) - len(fetched) > 0.9 * len(json.dumps(base, separators=(",", ":")))
 
 
 def _basemap_payload(html: str) -> dict:
