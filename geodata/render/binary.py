@@ -108,10 +108,16 @@ def symbol_codes(frame: pd.DataFrame) -> np.ndarray:
     >>> symbol_codes(df).tolist()
     [0, 97, 11]
     """
-    unknown = set(frame["kind"].dropna()) - set(KIND_CODES)
+    # Vectorised (unique values, then category codes): iterating a million kinds in
+    # Python cost a tenth of a filter change's time at 100,000 records.
+    kind = frame["kind"]
+    unknown = {str(k) for k in kind.dropna().unique()} - set(KIND_CODES)
     if unknown:
         raise ValueError(f"unknown layer(s) {sorted(unknown)}; expected any of {list(KINDS)}")
-    codes = frame["kind"].map(KIND_CODES).to_numpy(dtype=np.uint8)
+    positions = pd.Categorical(kind, categories=list(KIND_CODES)).codes
+    if (positions < 0).any():
+        raise ValueError(f"a record has no layer; expected any of {list(KINDS)}")
+    codes = np.fromiter(KIND_CODES.values(), dtype=np.uint8)[positions]
     if "designated" in frame.columns:
         on_list = frame["designated"].fillna(False).astype(bool).to_numpy()
         codes = codes | np.where(on_list, DESIGNATED_BIT, 0).astype(np.uint8)

@@ -119,6 +119,11 @@ def test_symbol_codes_carry_layer_designation_and_fund_size():
     assert codes[2] >> FUND_CLASS_SHIFT == fund_size_class(50.0) > 0
     with pytest.raises(ValueError, match="unknown layer"):
         symbol_codes(pd.DataFrame({"kind": ["spaceship"]}))
+    with pytest.raises(ValueError, match="no layer"):
+        symbol_codes(pd.DataFrame({"kind": ["zone", None]}))
+    # Arrow-backed text (as read from the store) codes the same as Python objects.
+    arrow = frame.astype({"kind": "string[pyarrow]"})
+    assert symbol_codes(arrow).tolist() == codes.tolist()
 
 
 def test_fund_size_classes_double_and_stay_in_four_bits():
