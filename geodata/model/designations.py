@@ -50,9 +50,10 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from geodata.model.reference_data import REFERENCE_DATA_DIR
 from geodata.model.schema import Record
 
-SHARED_DATA = Path("/work/shared/data")
+SHARED_DATA = REFERENCE_DATA_DIR
 LIST_1260H = SHARED_DATA / "us-dod-1260h.csv"
 LIST_1286 = SHARED_DATA / "us-dod-section-1286.csv"
 

@@ -24,11 +24,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from geodata.model.reference_data import REFERENCE_DATA_DIR
 from geodata.screening.normalise import bracketed_abbreviations, normalise_name
 
-#: Where the reference lists live: ``shared/data`` beside the repository
-#: (read-only copies of public lists; see that folder's README for terms).
-SHARED_DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
+#: Where the reference lists live (:mod:`geodata.model.reference_data`).
+SHARED_DATA_DIR = REFERENCE_DATA_DIR
 LIST_1260H_FILE = "us-dod-1260h.csv"
 LIST_1286_FILE = "us-dod-section-1286.csv"
 

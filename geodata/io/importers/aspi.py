@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from geodata.io.yaml_style import write_yaml_file
+from geodata.model.reference_data import REFERENCE_DATA_DIR
 from geodata.model.schema import CATEGORIES, DOMAINS, PROVINCES, Record
 from geodata.store.load import DATASET_DIR
 
-DEFAULT_INPUT = Path("/work/shared/data/aspi-china-defence-universities.json")
+DEFAULT_INPUT = REFERENCE_DATA_DIR / "aspi-china-defence-universities.json"
 DEFAULT_OUTPUT = DATASET_DIR / "organisations.yaml"
 ACCESSED = "2026-12-03"
 PUBLISHER = "Australian Strategic Policy Institute (ASPI)"
