@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
 from geodata.db import team
 from geodata.model.places import CHINA_VIEW_BOUNDS
 from geodata.model.relations import attach_relations, load_atlas, relation_paths
+from geodata.query.engine import AtlasStore, open_store
 from geodata.query.filters import RecordFilter, filter_bounds, filter_records
 from geodata.render.assets import (
     STATIC_URL_FROM_COMPONENT,
@@ -28,7 +30,7 @@ from geodata.render.layers import BasemapURL
 from geodata.screening.match import Screener
 from geodata.screening.run import build_screener
 from geodata.store.cache import compiled_store
-from geodata.store.geoparquet import read_store_frame
+from geodata.store.geoparquet import is_lean, read_lean_frame
 from geodata.store.load import DATASET_DIR, default_dataset_paths
 from geodata.store.sources import YAML_SUFFIXES, source_paths
 
@@ -104,8 +106,32 @@ def _load_frame(paths: tuple[str, ...], stamps: tuple[int, ...]) -> gpd.GeoDataF
     # GeoParquet / CSV: validated once when compiled to the store (cached on disk,
     # rebuilt when a file changes), then read back columnar. Links and
     # designations are read from YAML folders only.
-    frame = read_store_frame(compiled_store([Path(p) for p in paths]))
+    # Only the columns the map, filters and charts read are held (a lean frame);
+    # descriptions, sources and the rest are read per row when shown
+    # (with_details).
+    frame = read_lean_frame(compiled_store([Path(p) for p in paths]))
     return attach_relations(frame, [], [])
+
+
+# One DuckDB connection per store, shared by every session (each query has its own
+# cursor; nothing is written).
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _atlas_store(paths: tuple[str, ...], stamps: tuple[int, ...]) -> AtlasStore:
+    return open_store(compiled_store([Path(p) for p in paths]))
+
+
+def with_details(part: pd.DataFrame, columns: tuple[str, ...] | None = None) -> gpd.GeoDataFrame:
+    """``part`` of :func:`atlas_frame` with every record column (descriptions,
+    sources, dates …) and its point geometry.
+
+    A large dataset's frame is lean (:func:`geodata.store.geoparquet.read_lean_frame`):
+    the detail columns are read from the store for these rows only. A YAML
+    atlas's frame already has them and is returned as it is.
+    """
+    if not is_lean(part):
+        return part
+    paths = dataset_paths()
+    return _atlas_store(paths, _stamps(paths)).with_details(part, columns)
 
 
 def atlas_frame() -> gpd.GeoDataFrame:
@@ -176,7 +202,7 @@ def _figure_bytes(
 
     from geodata.render.figure import dataset_date, figure_bytes
 
-    frame = filter_records(_load_frame(paths, stamps), flt)
+    frame = with_details(filter_records(_load_frame(paths, stamps), flt), ("sources",))
     user = None if user_points is None else pd.DataFrame(list(user_points) or None,
                                                          columns=["lon", "lat"])
     return figure_bytes(
@@ -257,7 +283,7 @@ def _figure_png(
     # Imported here: matplotlib is only needed by the pages that draw a figure.
     from geodata.render.figure import dataset_date, figure_bytes
 
-    frame = filter_records(_load_frame(paths, stamps), flt)
+    frame = with_details(filter_records(_load_frame(paths, stamps), flt), ("sources",))
     return figure_bytes(
         frame, flt, "png", title=title, width_in=width_in, dpi=dpi,
         data_as_of=dataset_date(paths),
@@ -332,7 +358,7 @@ def import_preview(
 # lists) and is only read afterwards, by every session.
 @st.cache_resource(show_spinner="Indexing names for screening…", max_entries=2)
 def _screener(paths: tuple[str, ...], stamps: tuple[int, ...]) -> Screener:
-    return build_screener(atlas_frame().itertuples(index=False))
+    return build_screener(with_details(atlas_frame()).itertuples(index=False))
 
 
 def screener() -> Screener:

@@ -74,15 +74,18 @@ def render_downloads(
     st.markdown("**Download the selection**")
     _figure_options()
     row = st.columns(5)
+    def records() -> gpd.GeoDataFrame:  # every column, read when a download is asked for
+        return with_user_records(cache.with_details(selected), user)
+
     user_note = " Your own records are included, marked as user data." if with_user else ""
     row[0].download_button(
-        "Data (CSV)", data=lambda: to_csv_bytes(with_user_records(selected, user)),
+        "Data (CSV)", data=lambda: to_csv_bytes(records()),
         file_name=export_filename(flt, "csv", user_data=with_user), mime="text/csv",
         on_click="ignore", key="dl_csv", width="stretch",
         help="UTF-8 with a byte-order mark, so Excel shows Chinese correctly." + user_note,
     )
     row[1].download_button(
-        "Data (GeoJSON)", data=lambda: to_geojson_text(with_user_records(selected, user)),
+        "Data (GeoJSON)", data=lambda: to_geojson_text(records()),
         file_name=export_filename(flt, "geojson", user_data=with_user),
         mime="application/geo+json", on_click="ignore", key="dl_geojson", width="stretch",
         help="Points in WGS 84 with every field and source." + user_note,

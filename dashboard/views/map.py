@@ -91,6 +91,7 @@ USER_TABLE_KEY = "user_records_table"
 def _records_table(records: object, key: str) -> None:
     """The records as a table; selecting a row selects its record, as a map click does."""
     records = table_page(records, key)  # a page at a time when the selection is large
+    records = cache.with_details(records)  # a large atlas: this page's details only
     ids = list(records["id"])
     st.dataframe(
         display_table(records), hide_index=True, width="stretch", key=key,
@@ -230,7 +231,7 @@ lines = link_lines(frame, selected=ss.get(SELECTED_KEY), shown=selected["id"],
 points = (selection_payload(frame, selected, ss.get(SELECTED_KEY))
           if len(selected) > CANVAS_MIN_RECORDS else None)
 records_layer = build_record_layers(
-    selected if points is None else selected.iloc[:0], points=points,
+    cache.with_details(selected if points is None else selected.iloc[:0]), points=points,
     kinds=flt.kinds, choropleth=choropleth, user_frame=user_layer, scale=scale,
     view=current_view_request(ss), as_of_year=as_of_year,
     # The legend lists only the zone statuses some record has (the data's, not the
@@ -251,7 +252,7 @@ st_folium(
 
 selected_id = ss.get(SELECTED_KEY)
 if selected_id and not present:
-    rows = frame[frame["id"] == selected_id]
+    rows = cache.with_details(frame[frame["id"] == selected_id])
     is_user = rows.empty and user_all is not None and selected_id in set(user_all["id"])
     if is_user:
         rows = user_all[user_all["id"] == selected_id]

@@ -29,7 +29,7 @@ def _table(index: pd.DataFrame) -> pd.DataFrame:
 
 frame = cache.atlas_frame()
 selected = filter_records(frame, current_filter(atlas_bounds(frame)))
-index = sources_index(selected)
+index = sources_index(cache.with_details(selected, ("sources",)))
 
 st.markdown("## Sources")
 st.text_input(

@@ -339,8 +339,11 @@ def attach_relations(
     out["ancestors"] = ids.map(lambda i: anc.get(i, ()))
     out["parent_id"] = pd.Series([a[0] if a else None for a in out["ancestors"]],
                                  index=out.index, dtype=object)
-    out["links"] = ids.map(lambda i: per.get(i, []))
-    out["designations"] = ids.map(lambda i: accepted.get(i, []))
+    # Records without links share one empty list (never changed: the frame is
+    # read-only), not a million of them (56 MB each column at 1,000,000 records).
+    none: list[dict[str, Any]] = []
+    out["links"] = ids.map(lambda i: per.get(i, none))
+    out["designations"] = ids.map(lambda i: accepted.get(i, none))
     out["designated"] = ids.isin(in_force)
     return out
 

@@ -43,9 +43,25 @@ from geodata.query.filters import FilterBounds, RecordFilter
 from geodata.query.index import INDEX_COLUMNS, ensure_index, sql_path
 from geodata.query.sql import filter_condition
 from geodata.store.cache import cache_dir
-from geodata.store.geoparquet import ROW_COLUMN, STORE_COLUMNS, store_metadata
+from geodata.store.geoparquet import (
+    DETAIL_COLUMNS,
+    HAYSTACK_COLUMN,
+    ROW_COLUMN,
+    STORE_COLUMNS,
+    is_lean,
+    store_metadata,
+)
 
 _FLOAT_COLUMNS = ("fund_size_rmb_bn", "lat", "lon")
+
+
+def _points(df: pd.DataFrame) -> gpd.array.GeometryArray:
+    """Point geometry from lon/lat; an unplaced record has none (as in the full frame)."""
+    geometry = gpd.points_from_xy(df["lon"], df["lat"], crs="EPSG:4326")
+    unplaced = (df["lon"].isna() | df["lat"].isna()).to_numpy()
+    if unplaced.any():
+        geometry[unplaced] = None
+    return geometry
 
 
 class StoreError(ValueError):
@@ -119,7 +135,37 @@ class AtlasStore:
         ).fetchnumpy()[ROW_COLUMN]
         return self.rows_frame(np.asarray(rows, dtype="int64"))
 
-    def rows_frame(self, rows: Sequence[int] | np.ndarray) -> gpd.GeoDataFrame:
+    def with_details(
+        self, part: pd.DataFrame, columns: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
+        """``part`` of a lean frame (:func:`geodata.store.geoparquet.read_lean_frame`
+        of this store) with every record column, as the full frame would give it.
+
+        Only the rows of ``part`` are read (by their index, the store position),
+        so a records-table page or the clicked record costs milliseconds at a
+        million records. Columns ``part`` adds (links, designations …) are kept;
+        the search text is dropped; the point geometry is built from lon/lat.
+        ``columns`` limits what is read (the figure needs only ``sources``). A
+        part that is not lean is returned as it is.
+        """
+        if not is_lean(part):
+            return part
+        rows = np.asarray(part.index, dtype="int64")
+        detail = [c for c in DETAIL_COLUMNS if c in RECORD_COLUMNS
+                  and (columns is None or c in columns)]
+        fetched = self.rows_frame(rows, columns=["_row", *detail])
+        fetched.index = fetched.pop(ROW_COLUMN).to_numpy()
+        fetched = fetched.reindex(part.index)
+        out = part.drop(columns=[HAYSTACK_COLUMN])
+        for column in detail:
+            out[column] = fetched[column].array
+        out = gpd.GeoDataFrame(out, geometry=_points(out), crs="EPSG:4326")
+        order = [c for c in RECORD_COLUMNS if c in out.columns] + ["geometry"]
+        return out[order + [c for c in out.columns if c not in order]]
+
+    def rows_frame(
+        self, rows: Sequence[int] | np.ndarray, columns: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
         """Full records at the positions ``rows`` (as from :meth:`filter_rows`), in source order.
 
         The range of ``rows`` is pushed to the Parquet scan, so only the row
@@ -128,6 +174,8 @@ class AtlasStore:
         description and source.
         """
         rows = np.unique(np.asarray(rows, dtype="int64"))
+        if columns is not None:
+            return self._columns_frame(rows, list(columns))
         columns = ", ".join(f'"{c}"' for c in RECORD_COLUMNS)
         if rows.size == 0:
             sql, params = f"SELECT {columns} FROM records WHERE false", []
@@ -138,6 +186,30 @@ class AtlasStore:
             )
             params = [int(rows[0]), int(rows[-1]), rows.tolist()]
         return self._frame(self._query(sql, params).df())
+
+    def _columns_frame(self, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
+        """Only ``columns`` at ``rows`` (sorted, unique), decoded as the full frame has them."""
+        names = ", ".join(f'"{c}"' for c in columns)
+        if rows.size == 0:
+            sql, params = f"SELECT {names} FROM records WHERE false", []
+        else:
+            sql = (
+                f"SELECT {names} FROM records WHERE {ROW_COLUMN} BETWEEN ? AND ? "
+                f"AND list_contains(?::BIGINT[], {ROW_COLUMN}) ORDER BY {ROW_COLUMN}"
+            )
+            params = [int(rows[0]), int(rows[-1]), rows.tolist()]
+        df = self._query(sql, params).df()
+        for column in columns:
+            codec = self._codecs.get(column)
+            if codec == "tuple":
+                df[column] = df[column].map(lambda v: None if v is None else tuple(v))
+            elif codec == "json":
+                df[column] = df[column].map(lambda v: None if v is None else json.loads(v))
+            elif column in self._untyped_columns:
+                df[column] = pd.Series([None] * len(df), index=df.index, dtype=object)
+            elif column in self._text_columns:
+                df[column] = df[column].astype("str")
+        return df
 
     def _frame(self, df: pd.DataFrame) -> gpd.GeoDataFrame:
         for column, codec in self._codecs.items():
@@ -156,8 +228,7 @@ class AtlasStore:
             df[column] = df[column].astype("str")
         for column in self._untyped_columns.intersection(df.columns):
             df[column] = pd.Series([None] * len(df), index=df.index, dtype=object)
-        geometry = gpd.points_from_xy(df["lon"], df["lat"], crs="EPSG:4326")
-        return gpd.GeoDataFrame(df, geometry=geometry, crs="EPSG:4326")
+        return gpd.GeoDataFrame(df, geometry=_points(df), crs="EPSG:4326")
 
     def ids_frame(self, ids: Sequence[str]) -> gpd.GeoDataFrame:
         """Full records with these ids (a click, the detail panel), in source order.

@@ -40,10 +40,11 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from geodata.model.schema import CITIES_ZH, PROVINCES, RECORD_COLUMNS, Record
-from geodata.query.filters import search_haystack
+from geodata.query.filters import HAYSTACK_COLUMN, search_haystack
 
 #: Bumped whenever the file layout written here changes; old caches are rebuilt.
 STORE_FORMAT = 2
@@ -55,8 +56,19 @@ _PANDAS_ATTRS = b"PANDAS_ATTRS"
 
 #: Columns the store adds to the record columns (not part of a record).
 ROW_COLUMN = "_row"
-HAYSTACK_COLUMN = "_haystack"
 STORE_COLUMNS: tuple[str, ...] = (ROW_COLUMN, HAYSTACK_COLUMN)
+
+#: Record columns a lean frame (:func:`read_lean_frame`) leaves in the store: free
+#: text, sources and lists that only a record's details, a table page, a download
+#: or the screener show. Read for the rows asked for
+#: (:meth:`geodata.query.engine.AtlasStore.rows_frame`). At 1,000,000 records
+#: they are most of the frame's memory (sources alone, decoded, about 1 GB).
+DETAIL_COLUMNS: tuple[str, ...] = (
+    "aliases", "location_basis", "unplaced_reason", "dates", "date_as_published",
+    "fund_size_as_published", "region_as_published", "confidence_reason", "address",
+    "supervising_agencies", "research_topics", "laboratories", "org_tags",
+    "subsidiaries_as_published", "description", "sources", "notes",
+)
 
 #: Rows per Parquet row group. Smaller groups let a page of the records table
 #: (rows found in the in-memory index) read only the groups that hold it.
@@ -188,3 +200,54 @@ def read_store_frame(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
         if column in frame.columns:
             frame[column] = frame[column].map(_from_list if codec == _TUPLE else _from_json)
     return frame
+
+
+def _interned_tuples(values: pd.Series) -> pd.Series:
+    """Lists as tuples, one shared tuple per distinct value (a million records
+    hold a few hundred distinct domain sets, not a million)."""
+    seen: dict[tuple, tuple] = {}
+
+    def one(value: Any) -> tuple | None:
+        if value is None or (isinstance(value, float) and value != value):
+            return None
+        t = tuple(value)
+        return seen.setdefault(t, t)
+
+    return values.map(one)
+
+
+def read_lean_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A store file as a records frame without :data:`DETAIL_COLUMNS`, for large data.
+
+    What the map, the filters, the summaries and the charts read, plus the
+    search text (``_haystack``, so a search needs no aliases). No shapely
+    geometry either (``lon``/``lat`` are what every map layer reads; a
+    million points cost 210 MB as shapely objects). The index is the record's
+    position in the store (``_row``), so
+    :meth:`geodata.query.engine.AtlasStore.with_details` can fetch the detail
+    columns, and the geometry, of any part of it. See :func:`is_lean`.
+    """
+    meta = store_metadata(path) or {}
+    names = pq.read_schema(path).names
+    geometry = _geometry_column(path)
+    keep = [n for n in names if n not in DETAIL_COLUMNS and n not in (ROW_COLUMN, geometry)]
+    table = pq.read_table(path, columns=keep)
+    frame = table.to_pandas()
+    del table
+    # Arrow's allocator keeps the read buffers for reuse; hand them back.
+    pa.default_memory_pool().release_unused()
+    for column, codec in meta.get("codecs", {}).items():
+        if column in frame.columns:
+            frame[column] = (_interned_tuples(frame[column]) if codec == _TUPLE
+                             else frame[column].map(_from_json))
+    return frame
+
+
+def _geometry_column(path: str | os.PathLike[str]) -> str:
+    raw = (pq.read_schema(path).metadata or {}).get(b"geo")
+    return json.loads(raw).get("primary_column", "geometry") if raw else "geometry"
+
+
+def is_lean(frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` (or a part of it) came from :func:`read_lean_frame`."""
+    return HAYSTACK_COLUMN in frame.columns and "sources" not in frame.columns

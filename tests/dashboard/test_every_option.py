@@ -16,6 +16,7 @@ records of the user's own, since each takes different branches.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,10 +47,25 @@ USER_CSV = (
     "海口试点,Haikou Pilot,20.0,110.3,2019,,cluster\n"
 ).encode()
 
+def _sample_as_store() -> dict[str, str]:
+    """The sample as a GeoParquet data folder: the app then reads it through the
+    compiled store as a lean frame (details read per row, issue 13), so every
+    page is exercised on that path too."""
+    from geodata.store.geoparquet import write_store
+    from geodata.store.load import default_dataset_paths
+    from geodata.store.sources import load_source_frame
+
+    folder = Path(tempfile.mkdtemp(prefix="cmf-every-option-store-"))
+    write_store(load_source_frame(default_dataset_paths(ROOT / "tests" / "data")),
+                folder / "data" / "sample.parquet")
+    return {"CMF_ATLAS_DATA": str(folder / "data"), "CMF_ATLAS_CACHE": str(folder / "cache")}
+
+
 DATASETS = {
     "curated": {},
     "sample": {"CMF_ATLAS_DATA": str(ROOT / "tests" / "data")},
     "sample+user": {"CMF_ATLAS_DATA": str(ROOT / "tests" / "data")},
+    "sample-store": _sample_as_store(),
 }
 
 
