@@ -13,8 +13,10 @@ written as a GeoParquet data folder and compiled to the store, then timed:
 2. **ours**: the dashboard (``CMF_ATLAS_DATA`` = the folder) in headless
    Chromium at 1920x1080. A first page open warms the server; then a fresh
    page is timed from navigation until the canvas point layer has drawn
-   every point (``CMFPoints.stats()``), and a filter change (the zones
-   layer switched off in the sidebar) until the new selection is drawn.
+   every point (``CMFPoints.stats()``), and five filter changes (the zones
+   layer switched off, on, off, on, off in the sidebar), each until the new
+   selection is drawn: the first (one-off costs of a server process) and the
+   median of the other four are reported.
    Bytes: every WebSocket frame the page receives, and all HTTP response
    bodies. Server memory: the Streamlit process's resident set now and at
    its peak (VmRSS, VmHWM).
@@ -176,11 +178,23 @@ def bench_ours(browser, data_dir: Path, cache: Path, n_drawn: int, n_after: int)
         out["open_ws_bytes"] = wire.ws
         out["open_ws_frames"] = wire.frames
         out["open_http_bytes"] = wire.http()
-        # Filter change: switch the zones layer off in the sidebar.
-        draws = stats["draws"] if stats else 0
-        out["filter_redraw_s"], out["filter_ws_bytes"] = _timed_click(
-            page, wire, '[data-testid="stSidebar"] label:has-text("Demonstration zones")',
-            lambda: (s := _points_stats(page)) and s["n"] == n_after and s["draws"] > draws)
+        # Filter change: switch the zones layer off in the sidebar; then on, off, on,
+        # off again. The first change in a server process pays one-off costs (the
+        # first copy of a large selection); the others show what a user then sees.
+        toggle = '[data-testid="stSidebar"] label:has-text("Demonstration zones")'
+        times, sizes = [], []
+        for want in (n_after, n_drawn, n_after, n_drawn, n_after):
+            draws = (_points_stats(page) or {}).get("draws", 0)
+            seconds, size = _timed_click(
+                page, wire, toggle,
+                lambda want=want, draws=draws: (s := _points_stats(page))
+                and s["n"] == want and s["draws"] > draws)
+            times.append(seconds)
+            sizes.append(size)
+        out["filter_redraw_s"], out["filter_ws_bytes"] = times[0], sizes[0]
+        out["filter_redraws_s"] = times
+        later = [t for t in times[1:] if t is not None]
+        out["filter_redraw_median_s"] = statistics.median(later) if later else None
         out["server"] = _mem(proc.pid)
         ctx.close()
     return out
@@ -384,7 +398,8 @@ ROWS: list[tuple[str, object]] = [
     ("ours: first page open after a server start", lambda r: _fmt(r["ours"]["cold_open_s"], " s")),
     ("ours: canvas draw / decode in the browser",
      lambda r: _pair(r["ours"]["draw_ms"], r["ours"]["decode_ms"], " ms", 0)),
-    ("ours: filter change → redrawn", lambda r: _fmt(r["ours"]["filter_redraw_s"], " s")),
+    ("ours: filter change → redrawn, first / median of the next four",
+     lambda r: _pair(r["ours"]["filter_redraw_s"], r["ours"]["filter_redraw_median_s"], " s")),
     ("ours: WebSocket bytes per record, page open",
      lambda r: _per(r["ours"]["open_ws_bytes"], r["n"])),
     ("ours: all bytes per record (WebSocket + HTTP)",

@@ -16,7 +16,6 @@ from dashboard.guard import guarded
 from dashboard.sidebar import atlas_bounds, render_sidebar
 from dashboard.url_sync import apply_url_to_session, write_session_to_url
 from geodata.db.team import team_dsn
-from geodata.model.relations import group_options
 from geodata.render.detail import escape_markdown
 from geodata.store.load import DatasetError, problems_summary
 from geodata.store.userdata import problems_csv_text
@@ -58,11 +57,11 @@ except psycopg.Error as exc:  # team mode: the database is down or refuses the a
              "(`make db`) and CMF_ATLAS_DB right?")
     st.stop()
 
-bounds = atlas_bounds(frame)
+bounds = atlas_bounds()
 # Before the sidebar, so a shared link sets the widgets' starting values.
-apply_url_to_session(bounds, set(frame["id"]))
+apply_url_to_session(bounds, cache.RecordIds(frame["id"]))
 with guarded("the sidebar"):
-    render_sidebar(bounds, group_options(frame))
+    render_sidebar(bounds, cache.group_choices())
 
 pages = [
     st.Page("views/map.py", title="Map", icon=":material/map:", default=True),

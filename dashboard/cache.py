@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Container
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,9 +18,14 @@ import streamlit as st
 
 from geodata.db import team
 from geodata.model.places import CHINA_VIEW_BOUNDS
-from geodata.model.relations import attach_relations, load_atlas, relation_paths
+from geodata.model.relations import (
+    attach_relations,
+    group_options,
+    load_atlas,
+    relation_paths,
+)
 from geodata.query.engine import AtlasStore, open_store
-from geodata.query.filters import RecordFilter, filter_bounds, filter_records
+from geodata.query.filters import RecordFilter, bounds_rows, filter_bounds, filter_records
 from geodata.render.assets import (
     STATIC_URL_FROM_COMPONENT,
     install_basemap,
@@ -132,6 +138,56 @@ def with_details(part: pd.DataFrame, columns: tuple[str, ...] | None = None) -> 
         return part
     paths = dataset_paths()
     return _atlas_store(paths, _stamps(paths)).with_details(part, columns)
+
+
+class RecordIds(Container[str]):
+    """Membership in a column of record ids without a set of them: at 1,000,000
+    records building ``set(frame["id"])`` costs 0.5 s and 100 MB on every rerun,
+    and a link or a click only ever asks about a handful of ids."""
+
+    def __init__(self, *ids: pd.Series):
+        self._ids = ids
+
+    def __contains__(self, record_id: object) -> bool:
+        return isinstance(record_id, str) and any(
+            bool((ids == record_id).any()) for ids in self._ids)
+
+
+# Facts of the whole atlas that each rerun would otherwise recompute over every record.
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _atlas_facts(paths: tuple[str, ...], stamps: tuple[int, ...]) -> dict:
+    frame = _load_frame(paths, stamps)
+    has_links = frame["links"].map(bool).astype(bool) if "links" in frame.columns else None
+    return {
+        "groups": group_options(frame),
+        "zone_statuses": frozenset(frame["status"].dropna().unique()),
+        "bounds_rows": bounds_rows(frame),
+        "linked": frame.iloc[:0] if has_links is None else frame[has_links],
+    }
+
+
+def group_choices() -> dict[str, str]:
+    """The organisation-group filter's choices (:func:`geodata.model.relations.group_options`)."""
+    paths = dataset_paths()
+    return _atlas_facts(paths, _stamps(paths))["groups"]
+
+
+def atlas_bounds_rows() -> pd.DataFrame:
+    """The atlas rows that decide the sliders' extent (see `bounds_rows`)."""
+    paths = dataset_paths()
+    return _atlas_facts(paths, _stamps(paths))["bounds_rows"]
+
+
+def zone_statuses() -> frozenset[str]:
+    """The statuses some record of the atlas has (the legend lists only these)."""
+    paths = dataset_paths()
+    return _atlas_facts(paths, _stamps(paths))["zone_statuses"]
+
+
+def linked_records() -> pd.DataFrame:
+    """The atlas records that have links (for :func:`geodata.model.relations.link_lines`)."""
+    paths = dataset_paths()
+    return _atlas_facts(paths, _stamps(paths))["linked"]
 
 
 def atlas_frame() -> gpd.GeoDataFrame:

@@ -6,9 +6,9 @@ pages; pages read the resulting filter with :func:`current_filter`.
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
+from dashboard import cache
 from dashboard.user_layer import (
     USER_DATASETS_KEY,
     USER_LAYER_KEY,
@@ -73,9 +73,10 @@ PROVINCE_LAYER_OPTIONS: dict[str, str] = {
 PROVINCE_LAYER_MEASURES: dict[str, str] = {"records": "records", "capital": "capital_rmb_bn"}
 
 
-def atlas_bounds(frame: pd.DataFrame) -> FilterBounds:
-    """The sliders' extent: the curated records' and this session's own records'."""
-    return filter_bounds(frame, session_user_frame() if has_user_records() else None)
+def atlas_bounds() -> FilterBounds:
+    """The sliders' extent: the atlas records' and this session's own records'."""
+    return filter_bounds(cache.atlas_bounds_rows(),
+                         session_user_frame() if has_user_records() else None)
 
 
 def _defaults(bounds: FilterBounds) -> dict[str, object]:

@@ -10,7 +10,7 @@ module only moves values between ``st.query_params`` and ``st.session_state``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Container, Mapping, MutableMapping
 from typing import Any
 
 import streamlit as st
@@ -180,7 +180,7 @@ _probe = st.components.v2.component("cmf_link_probe", js=_PROBE_JS)
 
 
 def _salvage_dropped_link(
-    bounds: FilterBounds, known_ids: set[str] | frozenset[str]
+    bounds: FilterBounds, known_ids: Container[str]
 ) -> None:
     """If the server dropped an over-long link, apply what the browser read of it."""
     ss = st.session_state
@@ -201,7 +201,7 @@ def _salvage_dropped_link(
     ss[URL_OPENED_KEY] = state_to_params(state, bounds)
 
 
-def apply_url_to_session(bounds: FilterBounds, known_ids: set[str] | frozenset[str]) -> None:
+def apply_url_to_session(bounds: FilterBounds, known_ids: Container[str]) -> None:
     """Seed the widgets from the link on a session's first run; show the link's notices.
 
     Call after the data loads and before the sidebar is drawn. Later runs leave

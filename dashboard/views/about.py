@@ -40,7 +40,7 @@ from geodata.query.filters import filter_records
 from geodata.query.summary import format_rmb_bn, summarize
 
 frame = cache.atlas_frame()
-selected = filter_records(frame, current_filter(atlas_bounds(frame)))
+selected = filter_records(frame, current_filter(atlas_bounds()))
 everything, shown = summarize(frame), summarize(selected)
 
 

@@ -19,7 +19,7 @@ from geodata.render.detail import escape_markdown
 MEASURE_KEY = "charts_measure"
 
 frame = cache.atlas_frame()
-flt = current_filter(atlas_bounds(frame))
+flt = current_filter(atlas_bounds())
 summary = summarize(filter_records(frame, flt))
 
 st.markdown("## Charts")

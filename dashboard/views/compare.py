@@ -30,7 +30,7 @@ SIDE_KEYS: dict[str, tuple[str, str]] = {
 }
 
 frame = cache.atlas_frame()
-bounds = atlas_bounds(frame)
+bounds = atlas_bounds()
 flt = current_filter(bounds)
 selected = filter_records(frame, flt)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Container
 from typing import Any
 
 import streamlit as st
@@ -72,7 +73,7 @@ iframe[title="streamlit_folium.st_folium"] { height: calc(100vh - 200px) !import
 
 ss = st.session_state
 frame = cache.atlas_frame()
-bounds = atlas_bounds(frame)
+bounds = atlas_bounds()
 flt = current_filter(bounds)
 selected = filter_records(frame, flt)
 summary = summarize(selected)
@@ -117,13 +118,14 @@ def _select(record_id: str) -> None:
     ss[SELECTED_KEY] = record_id
 
 
-def _show_links(row: Any, frame_ids: set[str], shown: set[str]) -> None:
+def _show_links(row: Any, frame_ids: Container[str], shown: Container[str]) -> None:
     """The record's links as buttons; a click selects the other end."""
     links = row["links"] if "links" in row.index else []
     if not isinstance(links, list) or not links:
         return
     st.markdown(f"**Links ({len(links)})** · click one to select the other end")
-    placed = dict(zip(frame["id"], frame["lat"].notna(), strict=True))
+    others = frame[frame["id"].isin([ln["other"] for ln in links])]
+    placed = dict(zip(others["id"], others["lat"].notna(), strict=True))
     for i, ln in enumerate(links):
         other = ln["other"]
         notes = []
@@ -225,7 +227,7 @@ base = build_base_map(cache.basemap_url(), scale=scale, fill_frame=True)
 as_of_year = int(ss.get(AS_OF_YEAR_KEY, bounds.year_max)) if ss.get(AS_OF_MODE_KEY) else None
 # Link lines: the selected record's (bold) and, with Network on, all among the records shown.
 lines = link_lines(frame, selected=ss.get(SELECTED_KEY), shown=selected["id"],
-                   network=bool(ss.get(NETWORK_KEY, False)))
+                   network=bool(ss.get(NETWORK_KEY, False)), linked=cache.linked_records())
 # A large selection is drawn by the canvas point layer from packed typed arrays; a
 # click sends back the record's position in `frame` (issue 13).
 points = (selection_payload(frame, selected, ss.get(SELECTED_KEY))
@@ -236,7 +238,7 @@ records_layer = build_record_layers(
     view=current_view_request(ss), as_of_year=as_of_year,
     # The legend lists only the zone statuses some record has (the data's, not the
     # filter's, so the legend does not change as filters do).
-    zone_statuses=set(frame["status"].dropna())
+    zone_statuses=set(cache.zone_statuses())
     | (set() if user_all is None else set(user_all["status"].dropna())),
     links=lines,
 )
@@ -247,7 +249,8 @@ st_folium(
     height=MAP_HEIGHT_PX,
     use_container_width=True,
     returned_objects=["last_active_drawing"],
-    on_change=functools.partial(handle_map_change, row_ids=frame["id"].to_numpy()),
+    # Ids by record index, as the array the frame holds (no copy of a million ids).
+    on_change=functools.partial(handle_map_change, row_ids=frame["id"].array),
 )
 
 selected_id = ss.get(SELECTED_KEY)
@@ -256,7 +259,8 @@ if selected_id and not present:
     is_user = rows.empty and user_all is not None and selected_id in set(user_all["id"])
     if is_user:
         rows = user_all[user_all["id"] == selected_id]
-    shown_ids = set(selected["id"]) | (set() if user_selected is None else set(user_selected["id"]))
+    shown_ids = cache.RecordIds(selected["id"],
+                                *([] if user_selected is None else [user_selected["id"]]))
     with st.container(border=True):
         if rows.empty:
             shown_id = escape_markdown(repr(selected_id))
@@ -276,7 +280,7 @@ if selected_id and not present:
             st.table({"Field": [k for k, _ in record_fields(row)],
                       "Value": [escape_markdown(v) for _, v in record_fields(row)]})
             if not is_user:
-                _show_links(row, set(frame["id"]), shown_ids)
+                _show_links(row, cache.RecordIds(frame["id"]), shown_ids)
             st.markdown("**Sources**")
             st.markdown("\n".join(f"{i}. {source_markdown(s)}"
                                   for i, s in enumerate(row["sources"], start=1)))

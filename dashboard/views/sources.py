@@ -28,7 +28,7 @@ def _table(index: pd.DataFrame) -> pd.DataFrame:
 
 
 frame = cache.atlas_frame()
-selected = filter_records(frame, current_filter(atlas_bounds(frame)))
+selected = filter_records(frame, current_filter(atlas_bounds()))
 index = sources_index(cache.with_details(selected, ("sources",)))
 
 st.markdown("## Sources")

@@ -354,6 +354,7 @@ def link_lines(
     selected: str | None = None,
     shown: Iterable[str] | None = None,
     network: bool = False,
+    linked: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The link lines the map draws: the selected record's links, and the network.
 
@@ -368,6 +369,9 @@ def link_lines(
     shown
         Ids of the records shown (after the filters); with ``network`` every
         link whose two ends are both shown becomes a thin line.
+    linked
+        The rows of ``frame`` that have links, when the caller keeps them
+        (finding them costs 0.15 s at 1,000,000 records); found here otherwise.
 
     Returns
     -------
@@ -387,7 +391,11 @@ def link_lines(
         return {"lines": [], "title": "Links", "hidden": ""}
     # Only records with links (and the selected one) are looked at: at 100,000
     # records, dicts of every record cost 0.65 s on every rerun.
-    with_links = frame[frame["links"].map(bool).astype(bool) | (frame["id"] == selected)]
+    if linked is None:
+        linked = frame[frame["links"].map(bool).astype(bool)]
+    with_links = linked
+    if selected is not None and selected not in set(linked["id"]):
+        with_links = pd.concat([linked, frame[frame["id"] == selected]])
     links_of = dict(zip(with_links["id"], with_links["links"], strict=True))
     ends = {selected, *links_of} | {ln["other"] for lns in links_of.values() for ln in lns or []}
     near = frame[frame["id"].isin(ends)]
@@ -418,7 +426,9 @@ def link_lines(
             a, b = (selected, ln["other"]) if ln["direction"] == "out" else (ln["other"], selected)
             add(a, b, ln["type"], True)
     if network and shown is not None:
-        keep = set(shown)
+        # Only the linked records' ids are looked up among the shown ones.
+        shown = shown if isinstance(shown, pd.Series) else pd.Series(list(shown), dtype=object)
+        keep = set(shown[shown.isin(list(ends))])
         for rid in keep & links_of.keys():
             for ln in links_of.get(rid) or []:
                 if ln["direction"] == "out" and ln["other"] in keep:

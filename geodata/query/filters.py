@@ -354,6 +354,31 @@ def follow_extent(value: tuple[float, float], old: tuple[float, float],
     return (lo, hi) if lo <= hi else (new[0], new[1])
 
 
+def bounds_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The few rows of ``frame`` that decide :func:`filter_bounds` (at most five).
+
+    ``filter_bounds(bounds_rows(f), *more) == filter_bounds(f, *more)``, so a server
+    can keep these rows of a million-record atlas instead of scanning it on every
+    rerun.
+
+    >>> a = pd.DataFrame({"kind": ["cluster", "fund", "organisation", "zone"],
+    ...                   "year": [2015, 2020, 1895, 2017],
+    ...                   "fund_size_rmb_bn": [None, 3.2, None, None]})
+    >>> sorted(bounds_rows(a)["year"].tolist())
+    [1895, 2015, 2020]
+    """
+    part = frame[["kind", "year", "fund_size_rmb_bn"]]
+    picks: list = []
+    sizes = part["fund_size_rmb_bn"]
+    if sizes.notna().any():
+        picks.append(sizes.idxmax())
+    dated = part[part["year"].notna()]
+    for rows in (dated[dated["kind"] != "organisation"], dated):
+        if not rows.empty:
+            picks += [rows["year"].idxmin(), rows["year"].idxmax()]
+    return part.loc[list(dict.fromkeys(picks))]
+
+
 def filter_bounds(frame: pd.DataFrame, *more: pd.DataFrame | None) -> FilterBounds:
     """Slider extents for ``frame`` and ``more``: their year span and largest fund (rounded up).
 

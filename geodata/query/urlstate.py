@@ -56,7 +56,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -416,7 +416,7 @@ def salvaged_params(report: object) -> tuple[dict[str, list[str]], list[str]]:
 def params_to_state(
     params: Mapping[str, str | list[str]],
     bounds: FilterBounds,
-    known_ids: set[str] | frozenset[str],
+    known_ids: Container[str],
 ) -> tuple[AtlasState, list[str]]:
     """Read a link's query parameters; return the state and a notice per change made.
 

@@ -6,8 +6,11 @@ The per-record map layer sends every property of every record as GeoJSON
 which record a click hit; names and every other field are fetched from the
 server when a symbol is clicked. So a selection is sent as:
 
-- ``lon``, ``lat``: Float32 (4 bytes each; a Float32 degree is within 2 m
-  anywhere in China, far finer than any record's location precision);
+- ``lon``, ``lat``: 24-bit unsigned integers (3 bytes each), steps of
+  1/16,777,215 of the selection's extent from its west and south edges
+  (``lon0``, ``lon_step``, ``lat0``, ``lat_step`` in the layout): at the extent
+  of China, 62 degrees, a step is 0.4 m, finer than Float32 (2 m) and than any
+  record's location precision, in three bytes instead of four;
 - ``code``: Uint8, the symbol (:func:`symbol_codes`: layer, designated mark,
   fund size class);
 - ``rows``: the record index (Uint32 in memory: the record's position in
@@ -17,9 +20,9 @@ server when a symbol is clicked. So a selection is sent as:
   gaps between them (one byte while the gaps are under 128).
 
 The arrays are packed, little-endian, in one buffer sent as base64 text
-(streamlit-folium carries the map as text): 9 bytes of coordinates and code
+(streamlit-folium carries the map as text): 7 bytes of coordinates and code
 plus the index (at most 1 byte for gaps under 128, 1/8 byte for a bitmask)
-is at most 10 raw bytes, 13.4 as base64, per record. Points that cannot be
+is at most 8 raw bytes, 10.7 as base64, per record. Points that cannot be
 drawn (a missing or non-finite coordinate: unplaced organisations) are left
 out, so a click can never name a record that is not on the map.
 
@@ -48,7 +51,10 @@ import pandas as pd
 from geodata.model.schema import KINDS
 
 #: Bumped when the packed layout changes; the browser refuses other versions.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Coordinates are sent as this many bits each (3 bytes).
+COORD_BITS = 24
+_COORD_MAX = (1 << COORD_BITS) - 1
 #: Symbol code bits: the layer (its position in :data:`geodata.model.schema.KINDS`) in
 #: bits 0-2, the designated mark in bit 3, the fund size class in bits 4-7.
 KIND_CODES: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
@@ -65,8 +71,8 @@ INDEX_BITMASK, INDEX_VARINT = "bitmask", "varint"
 class PointBlock:
     """Points ready to send: coordinates, symbol codes and record indexes, aligned."""
 
-    lon: np.ndarray  # float32
-    lat: np.ndarray  # float32
+    lon: np.ndarray  # float64
+    lat: np.ndarray  # float64
     codes: np.ndarray  # uint8
     rows: np.ndarray  # uint32, ascending
 
@@ -111,11 +117,11 @@ def symbol_codes(frame: pd.DataFrame) -> np.ndarray:
     # Vectorised (unique values, then category codes): iterating a million kinds in
     # Python cost a tenth of a filter change's time at 100,000 records.
     kind = frame["kind"]
-    unknown = {str(k) for k in kind.dropna().unique()} - set(KIND_CODES)
-    if unknown:
-        raise ValueError(f"unknown layer(s) {sorted(unknown)}; expected any of {list(KINDS)}")
-    positions = pd.Categorical(kind, categories=list(KIND_CODES)).codes
+    positions = pd.Index(list(KIND_CODES)).get_indexer(kind)
     if (positions < 0).any():
+        unknown = {str(k) for k in kind.dropna().unique()} - set(KIND_CODES)
+        if unknown:
+            raise ValueError(f"unknown layer(s) {sorted(unknown)}; expected any of {list(KINDS)}")
         raise ValueError(f"a record has no layer; expected any of {list(KINDS)}")
     codes = np.fromiter(KIND_CODES.values(), dtype=np.uint8)[positions]
     if "designated" in frame.columns:
@@ -127,7 +133,7 @@ def symbol_codes(frame: pd.DataFrame) -> np.ndarray:
             c = 1 + np.floor(np.log2(np.maximum(sizes, FUND_CLASS_BASE_BN) / FUND_CLASS_BASE_BN)
                              + 1e-9)
         c = np.where(np.isfinite(c) & (sizes > 0), np.clip(c, 1, 15), 0).astype(np.uint8)
-        is_fund = (frame["kind"] == "fund").to_numpy()
+        is_fund = positions == KIND_CODES["fund"]
         codes = codes | np.where(is_fund, c << FUND_CLASS_SHIFT, 0).astype(np.uint8)
     return codes
 
@@ -161,7 +167,7 @@ def encode_points(
     if rows_out.size > 1 and (np.diff(rows_out.astype(np.int64)) == 0).any():
         raise ValueError("a record index is repeated")
     return PointBlock(
-        lon=lon[keep][order].astype(np.float32), lat=lat[keep][order].astype(np.float32),
+        lon=lon[keep][order], lat=lat[keep][order],
         codes=codes_in[keep][order].astype(np.uint8), rows=rows_out,
     )
 
@@ -238,13 +244,33 @@ def _index_bytes(rows: np.ndarray) -> tuple[str, int, bytes]:
     return INDEX_VARINT, base, varint
 
 
+def _coord_bytes(values: np.ndarray) -> tuple[bytes, float, float]:
+    """(3-byte little-endian steps, origin, step) of coordinates in degrees."""
+    if values.size == 0:
+        return b"", 0.0, 0.0
+    lo, hi = float(values.min()), float(values.max())
+    step = (hi - lo) / _COORD_MAX
+    steps = (np.zeros(values.size, dtype=np.uint32) if step == 0
+             else np.rint((values - lo) / step).astype(np.uint32))
+    return steps.astype("<u4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes(), lo, step
+
+
+def _coords(buf: bytes, offset: int, n: int, origin: float, step: float) -> np.ndarray:
+    b = np.frombuffer(buf, dtype=np.uint8, count=3 * n, offset=offset).reshape(n, 3)
+    steps = b[:, 0].astype(np.uint32) | (b[:, 1].astype(np.uint32) << 8) | (
+        b[:, 2].astype(np.uint32) << 16)
+    return origin + steps * step
+
+
 def _pack(block: PointBlock) -> tuple[bytes, dict[str, Any]]:
     n = len(block)
     coding, base, index = _index_bytes(block.rows)
-    parts = [block.lon.astype("<f4").tobytes(), block.lat.astype("<f4").tobytes(),
-             block.codes.tobytes(), index]
+    lon, lon0, lon_step = _coord_bytes(np.asarray(block.lon, dtype=np.float64))
+    lat, lat0, lat_step = _coord_bytes(np.asarray(block.lat, dtype=np.float64))
+    parts = [lon, lat, block.codes.tobytes(), index]
     layout = {"v": FORMAT_VERSION, "n": n, "index": coding, "base": base,
-              "lon": 0, "lat": 4 * n, "code": 8 * n, "rows": 9 * n, "rows_len": len(index)}
+              "lon": 0, "lat": 3 * n, "code": 6 * n, "rows": 7 * n, "rows_len": len(index),
+              "lon0": lon0, "lon_step": lon_step, "lat0": lat0, "lat_step": lat_step}
     return b"".join(parts), layout
 
 
@@ -254,8 +280,8 @@ def decode_payload(payload: dict[str, Any]) -> PointBlock:
         raise ValueError(f"point payload version {payload.get('v')!r}, expected {FORMAT_VERSION}")
     buf = base64.b64decode(payload["data"])
     n = int(payload["n"])
-    lon = np.frombuffer(buf, dtype="<f4", count=n, offset=payload["lon"])
-    lat = np.frombuffer(buf, dtype="<f4", count=n, offset=payload["lat"])
+    lon = _coords(buf, payload["lon"], n, payload["lon0"], payload["lon_step"])
+    lat = _coords(buf, payload["lat"], n, payload["lat0"], payload["lat_step"])
     codes = np.frombuffer(buf, dtype=np.uint8, count=n, offset=payload["code"])
     index = buf[payload["rows"]: payload["rows"] + payload["rows_len"]]
     if payload["index"] == INDEX_BITMASK:
@@ -264,8 +290,7 @@ def decode_payload(payload: dict[str, Any]) -> PointBlock:
     else:
         rel = np.cumsum(_unvarint(index, n)) if n else np.zeros(0, dtype=np.uint64)
     rows = (rel.astype(np.int64) + int(payload["base"])).astype(np.uint32)
-    return PointBlock(lon=lon.astype(np.float32), lat=lat.astype(np.float32),
-                      codes=codes.astype(np.uint8), rows=rows)
+    return PointBlock(lon=lon, lat=lat, codes=codes.astype(np.uint8), rows=rows)
 
 
 def selection_payload(

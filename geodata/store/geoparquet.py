@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -240,7 +241,34 @@ def read_lean_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
         if column in frame.columns:
             frame[column] = (_interned_tuples(frame[column]) if codec == _TUPLE
                              else frame[column].map(_from_json))
+    for column in frame.columns:
+        if column != HAYSTACK_COLUMN and _is_text(frame[column]):
+            frame[column] = _interned_text(frame[column])
     return frame
+
+
+#: A text column with at most this share of distinct values is held as shared
+#: Python strings (layer, category, province, status …): a filter then copies
+#: 8-byte pointers instead of Arrow string data (0.1 s a column at 1,000,000).
+_INTERN_MAX_SHARE = 0.01
+
+
+def _is_text(values: pd.Series) -> bool:
+    """A column of text (Arrow strings, or Python strings and missing values)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return True
+    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (
+        "string", "empty")
+
+
+def _interned_text(values: pd.Series) -> pd.Series:
+    """``values`` as an object column of shared strings when it has few distinct
+    values (missing as ``None``); unchanged otherwise."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) > max(64, _INTERN_MAX_SHARE * len(values)):
+        return values
+    table = np.array([str(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(table[codes], index=values.index, dtype=object, name=values.name)
 
 
 def _geometry_column(path: str | os.PathLike[str]) -> str:

@@ -21,7 +21,7 @@ window.CMFPoints = (function () {
 
   /* The payload's arrays (see geodata.render.binary.decode_payload, its Python twin). */
   function decode(p) {
-    if (p.v !== 1) { throw new Error("CMF points: unknown payload version " + p.v); }
+    if (p.v !== 2) { throw new Error("CMF points: unknown payload version " + p.v); }
     var n = p.n, buf = n ? bytes(p.data) : new ArrayBuffer(0);
     var rows = new Uint32Array(n), idx = new Uint8Array(buf, p.rows, p.rows_len), k = 0, i;
     if (p.index === "bitmask") {
@@ -40,7 +40,14 @@ window.CMFPoints = (function () {
         rows[k] = acc;
       }
     }
-    var lon = new Float32Array(buf, p.lon, n), lat = new Float32Array(buf, p.lat, n);
+    // Coordinates: 24-bit steps from the selection's west and south edges.
+    var u8 = new Uint8Array(buf), lon = new Float64Array(n), lat = new Float64Array(n), o;
+    for (i = 0; i < n; i++) {
+      o = p.lon + 3 * i;
+      lon[i] = p.lon0 + (u8[o] | (u8[o + 1] << 8) | (u8[o + 2] << 16)) * p.lon_step;
+      o = p.lat + 3 * i;
+      lat[i] = p.lat0 + (u8[o] | (u8[o + 1] << 8) | (u8[o + 2] << 16)) * p.lat_step;
+    }
     // Web Mercator, 0..1, once per payload (Float64: exact at any zoom).
     var mx = new Float64Array(n), my = new Float64Array(n);
     for (i = 0; i < n; i++) {

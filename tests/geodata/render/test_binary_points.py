@@ -39,26 +39,36 @@ def test_round_trip_keeps_every_point_and_its_record_index(rows, seed):
     block = encode_points(lon[shuffled], lat[shuffled], codes[shuffled], rows[shuffled])
     back = decode_payload(block.payload())
     assert back.rows.dtype == np.uint32
-    assert back.lon.dtype == np.float32
     assert back.rows.tolist() == rows.tolist()  # sorted by record index
-    np.testing.assert_array_equal(back.lon, lon.astype(np.float32))
-    np.testing.assert_array_equal(back.lat, lat.astype(np.float32))
+    # Within half a 24-bit step of the points' extent (at most 62 / 2**25 degrees).
+    half_step = 62 / (2**24 - 1) / 2 + 1e-12
+    order = np.argsort(rows[shuffled], kind="stable")
+    assert np.abs(back.lon - lon[shuffled][order]).max(initial=0) <= half_step
+    assert np.abs(back.lat - lat[shuffled][order]).max(initial=0) <= half_step
     np.testing.assert_array_equal(back.codes, codes.astype(np.uint8))
 
 
-def test_float32_keeps_positions_within_two_metres():
+def test_24_bit_coordinates_keep_positions_within_half_a_metre():
     lon, lat, codes = _random_points(10_000)
     back = decode_payload(encode_points(lon, lat, codes).payload())
-    # 1e-5 degree is about 1.1 m.
-    assert np.abs(back.lon - lon).max() < 2e-5
-    assert np.abs(back.lat - lat).max() < 2e-5
+    # 5e-6 degree is about 0.55 m; the extent's corners come back exactly.
+    assert np.abs(back.lon - lon).max() < 5e-6
+    assert np.abs(back.lat - lat).max() < 5e-6
+    assert back.lon.min() == lon.min()
+    assert back.lat.max() == lat.max()
+
+
+def test_points_on_one_spot_come_back_on_that_spot():
+    back = decode_payload(encode_points([104.06] * 3, [30.67] * 3, [0, 1, 2]).payload())
+    assert back.lon.tolist() == [104.06] * 3
+    assert back.lat.tolist() == [30.67] * 3
 
 
 @pytest.mark.parametrize(("n", "step", "coding", "max_bytes"), [
-    (100_000, 1, INDEX_BITMASK, 12.2),    # everything: 9 bytes + 1 bit, as base64
-    (100_000, 3, INDEX_BITMASK, 12.6),    # a third of a store: 3 bits of mask each
-    (50_000, 100, INDEX_VARINT, 13.4),    # sparse: one varint byte per gap under 128
-    (20_000, 1000, INDEX_VARINT, 14.7),   # very sparse: two bytes per gap
+    (100_000, 1, INDEX_BITMASK, 9.5),     # everything: 7 bytes + 1 bit, as base64
+    (100_000, 3, INDEX_BITMASK, 9.84),    # a third of a store: 3 bits of mask each
+    (50_000, 100, INDEX_VARINT, 10.67),   # sparse: one varint byte per gap under 128
+    (20_000, 1000, INDEX_VARINT, 12.0),   # very sparse: two bytes per gap
 ])
 def test_bytes_on_the_wire_per_record(n, step, coding, max_bytes):
     lon, lat, codes = _random_points(n)
@@ -66,7 +76,7 @@ def test_bytes_on_the_wire_per_record(n, step, coding, max_bytes):
     payload = block.payload()
     assert payload["index"] == coding
     raw = len(base64.b64decode(payload["data"]))
-    assert raw == 9 * n + payload["rows_len"]
+    assert raw == 7 * n + payload["rows_len"]
     per_record = block.wire_bytes() / n
     assert per_record <= max_bytes <= 16, per_record
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from geopandas.testing import assert_geodataframe_equal
 
 from geodata.model.frame import records_to_frame
 from geodata.model.schema import RECORD_COLUMNS
@@ -30,6 +29,12 @@ from geodata.store.geoparquet import (
 from geodata.store.load import default_dataset_paths, load_records
 
 
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Values only: missing as None, whatever the column's dtype."""
+    out = df.astype(object)
+    return out.where(df.notna(), None)
+
+
 @pytest.fixture(scope="module")
 def curated(tmp_path_factory):
     """The curated atlas as a store: every kind, every optional field in use."""
@@ -44,11 +49,16 @@ def curated(tmp_path_factory):
 def test_the_lean_frame_leaves_the_detail_columns_in_the_store(curated):
     path, full, _ = curated
     lean = read_lean_frame(path)
-    assert is_lean(lean) and not is_lean(full)
+    assert is_lean(lean)
+    assert not is_lean(full)
     assert not set(DETAIL_COLUMNS) & set(lean.columns)
     assert "geometry" not in lean.columns
     kept = [c for c in RECORD_COLUMNS if c not in DETAIL_COLUMNS]
-    pd.testing.assert_frame_equal(lean[kept], pd.DataFrame(full[kept]))
+    # Same values; few-valued text is held as shared strings (object dtype) there.
+    pd.testing.assert_frame_equal(_plain(lean[kept]), _plain(pd.DataFrame(full[kept])))
+    assert lean["kind"].dtype == object
+    assert lean["kind"].map(id).nunique() <= 4
+    assert all(isinstance(d, tuple) for d in lean["domains"])
     # The search text is the one the full frame would compute.
     assert lean[HAYSTACK_COLUMN].tolist() == search_haystack(full).tolist()
 
@@ -61,7 +71,11 @@ def test_details_of_any_part_equal_the_full_frame(curated, rows):
     got = store.with_details(part)
     assert not is_lean(got)
     want = full.iloc[rows] if isinstance(rows, slice) else full.iloc[list(rows)]
-    assert_geodataframe_equal(got[list(full.columns)], want, check_dtype=False)
+    got = got[list(full.columns)]
+    assert got.crs == want.crs
+    assert got.geometry.to_wkt().tolist() == want.geometry.to_wkt().tolist()
+    pd.testing.assert_frame_equal(_plain(pd.DataFrame(got.drop(columns="geometry"))),
+                                  _plain(pd.DataFrame(want.drop(columns="geometry"))))
 
 
 def test_details_keep_the_columns_a_part_adds_and_can_be_limited(curated):
@@ -70,7 +84,8 @@ def test_details_keep_the_columns_a_part_adds_and_can_be_limited(curated):
     got = store.with_details(lean, columns=("sources",))
     assert got["designated"].tolist() == [True, False]
     assert got["sources"].tolist() == full["sources"].iloc[[5, 9]].tolist()
-    assert "description" not in got.columns and HAYSTACK_COLUMN not in got.columns
+    assert "description" not in got.columns
+    assert HAYSTACK_COLUMN not in got.columns
 
 
 def test_a_full_part_is_returned_as_it_is(curated):
@@ -97,3 +112,15 @@ def test_an_unfiltered_selection_is_not_a_copy_but_cannot_write_into_the_frame(c
     assert len(shown) == len(full)
     shown.loc[shown.index[0], "name_en"] = "changed"
     assert full["name_en"].iloc[0] == before
+
+
+def test_the_bounds_rows_give_the_bounds_of_the_whole_frame(curated):
+    from geodata.query.filters import bounds_rows, filter_bounds
+
+    _, full, _ = curated
+    user = pd.DataFrame({"kind": ["cluster"], "year": [2031], "fund_size_rmb_bn": [None]})
+    for frame in (full, full[full["kind"] == "organisation"], full[full["kind"] == "zone"],
+                  full.iloc[:0]):
+        assert len(bounds_rows(frame)) <= 5
+        assert filter_bounds(bounds_rows(frame)) == filter_bounds(frame)
+        assert filter_bounds(bounds_rows(frame), user) == filter_bounds(frame, user)
