@@ -121,3 +121,17 @@ CANVAS_MIN_RECORDS = 5_000
 #: every rerun: 100,000 rows were most of the 95 MB a page open received. A page of
 #: 1,000 rows was still about 300 KB, a fifth of a 100,000-record page's bytes.
 TABLE_PAGE_ROWS = 500
+
+#: Above this many records, a data download (CSV, GeoJSON) is prepared part by part
+#: into a zip file (geodata.io.large_export) and offered as a link to a file the
+#: server streams from disk, instead of being built whole in memory: at 1,000,000
+#: records the CSV text alone is about a gigabyte.
+LARGE_EXPORT_MIN_RECORDS = 50_000
+
+#: Records per part of such a download: only one part's descriptions and sources
+#: are in memory at a time.
+LARGE_EXPORT_PART_ROWS = 20_000
+
+#: A prepared download is deleted after this many seconds (the next preparation
+#: removes older ones): the link is for the person who asked for it, now.
+LARGE_EXPORT_KEEP_SECONDS = 3_600

@@ -42,6 +42,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from geodata.model.schema import CITIES_ZH, PROVINCES, RECORD_COLUMNS, Record
@@ -203,18 +204,18 @@ def read_store_frame(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     return frame
 
 
-def _interned_tuples(values: pd.Series) -> pd.Series:
-    """Lists as tuples, one shared tuple per distinct value (a million records
-    hold a few hundred distinct domain sets, not a million)."""
-    seen: dict[tuple, tuple] = {}
+#: Joins a list's texts for :func:`read_lean_frame` (a control character no text holds).
+_JOIN = "\x1f"
 
-    def one(value: Any) -> tuple | None:
-        if value is None or (isinstance(value, float) and value != value):
-            return None
-        t = tuple(value)
-        return seen.setdefault(t, t)
 
-    return values.map(one)
+def _split_joined(values: pd.Series) -> pd.Series:
+    """Joined lists back as tuples, one shared tuple per distinct value (missing: None)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    for i, text in enumerate(uniques):
+        table[i] = tuple(str(text).split(_JOIN)) if text != "" else ()
+    table[-1] = None
+    return pd.Series(table[codes], index=values.index, dtype=object, name=values.name)
 
 
 def read_lean_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -233,14 +234,23 @@ def read_lean_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
     geometry = _geometry_column(path)
     keep = [n for n in names if n not in DETAIL_COLUMNS and n not in (ROW_COLUMN, geometry)]
     table = pq.read_table(path, columns=keep)
-    frame = table.to_pandas()
+    codecs = meta.get("codecs", {})
+    # Lists of text (domains) are joined in Arrow and split once per distinct value,
+    # not turned into a million small arrays first (100 MB at the peak of a load).
+    lists = [c for c, codec in codecs.items() if codec == _TUPLE and c in table.column_names]
+    for column in lists:
+        at = table.column_names.index(column)
+        table = table.set_column(at, column, pc.binary_join(table[column], _JOIN))
+    # Arrow's buffers are released column by column as they are converted.
+    frame = table.to_pandas(self_destruct=True, split_blocks=True)
     del table
     # Arrow's allocator keeps the read buffers for reuse; hand them back.
     pa.default_memory_pool().release_unused()
-    for column, codec in meta.get("codecs", {}).items():
-        if column in frame.columns:
-            frame[column] = (_interned_tuples(frame[column]) if codec == _TUPLE
-                             else frame[column].map(_from_json))
+    for column in lists:
+        frame[column] = _split_joined(frame[column])
+    for column, codec in codecs.items():
+        if codec == _JSON and column in frame.columns:
+            frame[column] = frame[column].map(_from_json)
     for column in frame.columns:
         if column != HAYSTACK_COLUMN and _is_text(frame[column]):
             frame[column] = _interned_text(frame[column])

@@ -9,6 +9,7 @@ records table shows one page at a time, every page reachable.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -105,3 +106,43 @@ def test_records_table_pages_through_a_large_selection(big_app):
     assert not big_app.exception
     last = big_app.dataframe[0].value
     assert len(last) == N - TABLE_PAGE_ROWS * (len(pages.options) - 1)
+
+
+def test_a_large_download_is_prepared_in_parts_and_offered_as_a_link(
+    big_folder, monkeypatch, tmp_path
+):
+    import zipfile
+
+    from dashboard import large_downloads
+    from geodata.model import limits
+
+    folder, cache, frame = big_folder
+    monkeypatch.setenv("CMF_ATLAS_DATA", str(folder))
+    monkeypatch.setenv("CMF_ATLAS_CACHE", str(cache))
+    monkeypatch.setattr(limits, "LARGE_EXPORT_MIN_RECORDS", 1_000)
+    monkeypatch.setattr(limits, "LARGE_EXPORT_PART_ROWS", 2_000)
+    monkeypatch.setattr(large_downloads, "EXPORTS_DIR", tmp_path / "exports")
+    stale = tmp_path / "exports" / "old-token"
+    stale.mkdir(parents=True)
+    (stale / "old.csv.zip").write_bytes(b"x")
+    os.utime(stale, (0, 0))
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception
+    assert not [b for b in at.button if b.key == "dl_csv"]  # not built in memory
+    at.button(key="prepare_csv").click().run()
+    assert not at.exception
+    ready = at.session_state[large_downloads.READY_KEY]
+    assert ready["records"] == N
+    link = " ".join(h.proto.body for h in at.get("html"))
+    assert f'download="{ready["name"]}"' in link
+    assert ready["url"].startswith("app/static/exports/")
+    with zipfile.ZipFile(ready["path"]) as zf:
+        text = zf.read(zf.namelist()[0]).decode("utf-8-sig")
+    import csv
+    import io
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][0] == "id"
+    assert [r[0] for r in rows[1:]] == frame["id"].tolist()  # every record, in order
+    assert frame["description"].iloc[N - 1] in text  # the last part's details were read
+    assert not stale.exists()  # an hour-old file was removed
