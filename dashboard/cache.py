@@ -414,7 +414,9 @@ def import_preview(
 # lists) and is only read afterwards, by every session.
 @st.cache_resource(show_spinner="Indexing names for screening…", max_entries=2)
 def _screener(paths: tuple[str, ...], stamps: tuple[int, ...]) -> Screener:
-    return build_screener(with_details(atlas_frame()).itertuples(index=False))
+    # Names, aliases and a source link per record (not every detail column).
+    frame = with_details(atlas_frame(), ("aliases", "sources"))
+    return build_screener(frame.itertuples(index=False))
 
 
 def screener() -> Screener:
