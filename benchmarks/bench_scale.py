@@ -222,7 +222,7 @@ def _timed_click(page, wire: Wire, selector: str, ready, *, settle: bool = False
     page that gives no "drawn" signal).
     """
     before = wire.ws
-    page.locator(selector).click()
+    page.locator(selector).click(timeout=300_000)  # a page busy with 1M points is slow to answer
     t0 = time.perf_counter()
     ok = _wait(ready, 300)
     seconds = time.perf_counter() - t0 if ok else None
@@ -370,10 +370,18 @@ def run(n: int, browser, folium_max: int, workdir: Path) -> dict:
     n_placed = int(frame["lat"].notna().sum())
     n_after = int((frame["lat"].notna() & (frame["kind"] != "zone")).sum())
     result["ours"] = bench_ours(browser, data_dir, cache, n_placed, n_after)
+    # A comparison that fails is reported as such; it does not lose the run.
     if n <= folium_max:
-        result["folium"] = bench_folium(browser, frame, timeout_s=300)
-    result["pydeck"] = bench_pydeck(browser, store_file, n_placed)
+        result["folium"] = _guarded(lambda: bench_folium(browser, frame, timeout_s=300))
+    result["pydeck"] = _guarded(lambda: bench_pydeck(browser, store_file, n_placed))
     return result
+
+
+def _guarded(measure) -> dict:
+    try:
+        return measure()
+    except Exception as exc:  # any failure of a comparison: reported in its column
+        return {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"}
 
 
 def _fmt(v, unit="", digits=2):
