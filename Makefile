@@ -3,6 +3,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The server's allocator: two arenas, not one per script thread (each rerun runs in a
+# thread; freed memory in one arena is not reused by the next), so memory freed after a
+# large filter change is reused (dashboard/launch.py sets the same; see dashboard/memory.py).
+SERVER_ENV := MALLOC_ARENA_MAX=2
 STAMPS := .stamps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
@@ -60,7 +64,7 @@ db-restore: setup
 ## run: start the dashboard at http://$(HOST):$(PORT)
 run: setup system-deps
 	$(BIN)/python -m geodata validate
-	$(BIN)/streamlit run dashboard/app.py --server.address $(HOST) --server.port $(PORT)
+	$(SERVER_ENV) $(BIN)/streamlit run dashboard/app.py --server.address $(HOST) --server.port $(PORT)
 
 ## run-team: the team store (make db, the curated data imported once) and the dashboard
 ## against it in team mode (Team page: sign-in, editing, history, review). Create
@@ -69,7 +73,7 @@ run-team: db system-deps
 	$(BIN)/python -m geodata db --dbname $(DB_NAME) import --if-empty
 	CMF_ATLAS_DB="$$($(BIN)/python -m geodata db --dbname $(DB_NAME) app-login)" && \
 	  export CMF_ATLAS_DB && \
-	  $(BIN)/streamlit run dashboard/app.py --server.address $(HOST) --server.port $(PORT)
+	  $(SERVER_ENV) $(BIN)/streamlit run dashboard/app.py --server.address $(HOST) --server.port $(PORT)
 
 ## test: lint, validate the datasets, and run every test (unit, app, browser, database)
 test: setup system-deps db-deps lint validate

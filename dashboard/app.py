@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard.guard import guarded
+from dashboard.memory import return_free_memory
 from dashboard.sidebar import atlas_bounds, render_sidebar
 from dashboard.url_sync import apply_url_to_session, write_session_to_url
 from geodata.db.team import team_dsn
@@ -79,3 +80,4 @@ page = st.navigation(pages)
 with guarded(f"the {page.title} page"):
     page.run()
 write_session_to_url(bounds)
+return_free_memory()

@@ -26,6 +26,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+#: The server's allocator settings (as ``make run`` sets them): two malloc arenas, not
+#: one per script thread, so memory freed after a large rerun is reused by the next
+#: (at 1,000,000 records resident memory otherwise grew 100–170 MB per filter change).
+SERVER_ENV: dict[str, str] = {"MALLOC_ARENA_MAX": "2"}
+
+
 def start_dashboard(
     env: Mapping[str, str], log: Path, timeout_s: float = 60
 ) -> tuple[subprocess.Popen, str]:
@@ -45,7 +51,8 @@ def start_dashboard(
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
              "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**SERVER_ENV, **os.environ, **env}, stdout=out,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s
