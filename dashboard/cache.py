@@ -134,6 +134,10 @@ def with_details(part: pd.DataFrame, columns: tuple[str, ...] | None = None) -> 
     the detail columns are read from the store for these rows only. A YAML
     atlas's frame already has them and is returned as it is.
     """
+    if "name_en" not in part.columns and "id" in part.columns:
+        # A narrow selection of the atlas (the map page's, MAP_COLUMNS): its rows
+        # of the atlas frame first, by index.
+        part = atlas_frame().loc[part.index]
     if not is_lean(part):
         return part
     paths = dataset_paths()

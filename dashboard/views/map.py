@@ -48,6 +48,10 @@ from geodata.render.detail import escape_markdown, record_fields, source_markdow
 from geodata.render.layers import build_base_map, build_record_layers
 from geodata.render.style import USER_LAYER_LABEL
 from geodata.render.table import display_table
+from geodata.store.geoparquet import is_lean
+
+#: What the map page reads of every record shown: counts, points, links, shading.
+MAP_COLUMNS = ("id", "kind", "province", "lon", "lat", "fund_size_rmb_bn", "designated")
 
 MAP_HEIGHT_PX = 600
 PRESENT_SCALE = 1.6
@@ -75,7 +79,9 @@ ss = st.session_state
 frame = cache.atlas_frame()
 bounds = atlas_bounds()
 flt = current_filter(bounds)
-selected = filter_records(frame, flt)
+# A large atlas (a lean frame): the selection holds only the columns this page reads
+# for every record shown; a table page or a download takes the rest (with_details).
+selected = filter_records(frame, flt, MAP_COLUMNS if is_lean(frame) else None)
 summary = summarize(selected)
 present = bool(ss.get(PRESENT_KEY, False))
 # The session's own records (the Your data page): their own layer, the same filters.
