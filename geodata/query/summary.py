@@ -29,8 +29,7 @@ def summarize(frame: pd.DataFrame) -> SelectionSummary:
 
     Example
     -------
-    >>> import numpy as np
-import pandas as pd
+    >>> import pandas as pd
     >>> s = summarize(pd.DataFrame({"kind": ["fund", "fund", "zone"],
     ...                             "fund_size_rmb_bn": [2.0, None, None]}))
     >>> s.counts["fund"], s.fund_capital_rmb_bn, s.funds_unknown_size
