@@ -665,7 +665,10 @@ class Record(BaseModel):
             if self.location_precision is None:
                 raise ValueError("location_precision is required for a placed record")
         if not is_org:
-            if self.year is None:
+            # A fund may be undated: some funds are known only from an undated
+            # report of their size, and unknown is stored as unknown. Clusters and
+            # zones always have a year (an event, a designation, a first report).
+            if self.year is None and self.kind != "fund":
                 raise ValueError(f"year is required for a {self.kind}")
             extra = [f for f in (*_ORG_ONLY_LISTS, *_ORG_ONLY_TEXT) if getattr(self, f)]
             if extra:

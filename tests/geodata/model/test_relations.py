@@ -52,6 +52,18 @@ def test_an_organisation_may_be_unplaced_and_undated_with_a_reason():
         Record.model_validate(_rec(unplaced_reason=None))
 
 
+
+def _placed(kind: str, category: str, **changes):
+    return _rec(kind=kind, category=category, unplaced_reason=None, lat=39.9, lon=116.4,
+                province="Beijing", location_precision="city", **changes)
+
+
+def test_a_fund_may_be_undated_but_a_cluster_or_zone_may_not():
+    fund = Record.model_validate(_placed("fund", "industry_fund", fund_size_rmb_bn=50.0))
+    assert fund.year is None
+    with pytest.raises(ValidationError, match="year is required for a cluster"):
+        Record.model_validate(_placed("cluster", "joint_lab"))
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
