@@ -169,7 +169,7 @@ else:
 # One metric per layer, then the capital (the widest: "RMB 1,234.5 bn"), then Your data.
 cols = st.columns([1, 1, 1.2, 1.1, 1.6, 1] if has_user else [1, 1, 1.2, 1.1, 1.6])
 for col, kind in zip(cols, KINDS, strict=False):
-    col.metric(KINDS[kind], summary.counts[kind])
+    col.metric(KINDS[kind], f"{summary.counts[kind]:,}")
 unknown = summary.funds_unknown_size
 capital_col = len(KINDS)
 cols[capital_col].metric(
@@ -177,17 +177,17 @@ cols[capital_col].metric(
     capital_text(summary, "fund" in flt.kinds),
     help=(
         "Sum of the published sizes of the funds shown, in RMB billion. "
-        f"{unknown} fund(s) of unknown size are not included."
+        f"{unknown:,} fund(s) of unknown size are not included."
     ),
 )
 if has_user:
     cols[capital_col + 1].metric(
         "Your data", f"{user_shown:,}",
-        help=f"{USER_LAYER_LABEL}: your records shown on the map, of {len(user_all)} added "
+        help=f"{USER_LAYER_LABEL}: your records shown on the map, of {len(user_all):,} added "
         "on the Your data page. Not counted in the other figures.",
     )
 if not present:
-    note = f" · {unknown} fund(s) of unknown size not in the sum" if unknown else ""
+    note = f" · {unknown:,} fund(s) of unknown size not in the sum" if unknown else ""
     as_of = f" · as of {ss.get(AS_OF_YEAR_KEY)}" if ss.get(AS_OF_MODE_KEY) else ""
     st.caption(f"Filters: {escape_markdown(describe_filter(flt))}{as_of}{note}")
 
@@ -292,7 +292,7 @@ if selected_id and not present:
                                   for i, s in enumerate(row["sources"], start=1)))
 
 if not present:
-    st.subheader(f"Records shown ({summary.total})")
+    st.subheader(f"Records shown ({summary.total:,})")
     st.caption("Select a row to select its record on the map and show its details.")
     _records_table(selected, RECORDS_TABLE_KEY)
     if has_user:

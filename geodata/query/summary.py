@@ -49,8 +49,19 @@ def summarize(frame: pd.DataFrame) -> SelectionSummary:
     )
 
 
+#: From this sum (RMB bn) on, capital is shown in trillions: a large uploaded atlas
+#: sums to millions of billions, which overflows a headline on a 1366-pixel laptop.
+TRILLION_FROM_BN = 10_000.0
+
+
 def format_rmb_bn(value: float) -> str:
-    """RMB billions for display: ``'RMB 362.6 bn'``."""
+    """RMB billions for display, in trillions from :data:`TRILLION_FROM_BN` on.
+
+    >>> format_rmb_bn(362.64), format_rmb_bn(2_336_305.2)
+    ('RMB 362.6 bn', 'RMB 2,336.3 tn')
+    """
+    if abs(value) >= TRILLION_FROM_BN:
+        return f"RMB {value / 1000:,.1f} tn"
     return f"RMB {value:,.1f} bn"
 
 

@@ -50,7 +50,7 @@ def test_csv_download_has_a_bom_and_says_what_it_holds(laptop, sample_app, sampl
         wait_until_idle(laptop)
     flt = RecordFilter(kinds=frozenset({"fund"}))
     funds = filter_records(sample_frame, flt)
-    heading = laptop.get_by_role("heading", name=f"Records shown ({len(funds)})")
+    heading = laptop.get_by_role("heading", name=f"Records shown ({len(funds):,})")
     heading.wait_for(timeout=60_000)
 
     button = laptop.get_by_role("button", name="Data (CSV)")

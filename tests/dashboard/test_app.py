@@ -26,7 +26,7 @@ def assert_shows(at: AppTest, frame, flt: RecordFilter) -> None:
     summary = summarize(expected)
     shown = metrics(at)
     for kind, label in KINDS.items():
-        assert shown[label] == str(summary.counts[kind])
+        assert shown[label] == f"{summary.counts[kind]:,}"
     assert shown["Fund capital shown"] == capital_text(summary, "fund" in flt.kinds)
     assert table_ids(at) == list(expected["id"])
 

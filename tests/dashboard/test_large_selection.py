@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.map_state import MAP_KEY, handle_map_change
 from geodata.model.limits import CANVAS_MIN_RECORDS, TABLE_PAGE_ROWS
+from geodata.model.schema import KINDS
 from geodata.render.binary import decode_payload
 from geodata.store.geoparquet import write_store
 
@@ -106,6 +107,14 @@ def test_records_table_pages_through_a_large_selection(big_app):
     assert not big_app.exception
     last = big_app.dataframe[0].value
     assert len(last) == N - TABLE_PAGE_ROWS * (len(pages.options) - 1)
+
+
+def test_large_counts_are_shown_with_thousands_separators(big_app):
+    shown = {m.label: m.value for m in big_app.metric}
+    counts = [shown[label] for label in KINDS.values()]
+    assert sum(int(v.replace(",", "")) for v in counts) == N
+    assert all("," in v for v in counts if int(v.replace(",", "")) >= 1000)
+    assert any(h.value == f"Records shown ({N:,})" for h in big_app.subheader)
 
 
 def test_a_large_download_is_prepared_in_parts_and_offered_as_a_link(

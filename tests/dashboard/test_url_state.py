@@ -40,7 +40,7 @@ def assert_shows(at: AppTest, frame, flt: RecordFilter) -> None:
     expected = filter_records(frame, flt)
     counts = summarize(expected).counts
     assert {label: metrics(at)[label] for label in KINDS.values()} == {
-        label: str(counts[kind]) for kind, label in KINDS.items()
+        label: f"{counts[kind]:,}" for kind, label in KINDS.items()
     }
     assert list(at.dataframe[0].value[COLUMN_LABELS["id"]]) == list(expected["id"])
 
