@@ -11,7 +11,9 @@ find what is probably wrong and needs a curator's eye. Each finding is a
   or alias within :data:`DUPLICATE_RADIUS_KM` (likely duplicates), and a point
   outside the province it names (on the basemap polygons; points within
   :data:`PROVINCE_TOLERANCE_KM` of the border are accepted, the basemap is
-  generalised).
+  generalised), and a fund whose ``fund_size_rmb_bn`` matches none of the
+  亿元 / 万元 / billion figures of its ``fund_size_as_published`` (a unit slip:
+  100亿元 is RMB 10 bn, not 100).
 
 Links to missing records are errors of the link loader
 (:mod:`geodata.model.relations`), not repeated here.
@@ -172,6 +174,45 @@ def source_problems(records: Sequence[Record], today: dt.date | None = None) -> 
     return out
 
 
+#: Published Chinese and English amounts and their value in RMB billions.
+_AMOUNTS = (
+    (re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*亿"), 0.1),
+    (re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*万(?!亿)"), 1e-5),
+    (re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*billion", re.IGNORECASE), 1.0),
+)
+
+
+def published_amounts_bn(text: str) -> list[float]:
+    """Every amount in a published fund size, in RMB billions.
+
+    >>> published_amounts_bn("总规模100亿元,首期设立规模 30 亿元")
+    [10.0, 3.0]
+    >>> published_amounts_bn("1000万元的专项基金"), published_amounts_bn("RMB 30.2 billion")
+    ([0.01], [30.2])
+    """
+    found = []
+    for pattern, factor in _AMOUNTS:
+        for match in pattern.finditer(text):
+            found.append(round(float(match.group(1).replace(",", "")) * factor, 6))
+    return found
+
+
+def fund_size_mismatches(records: Sequence[Record]) -> list[Finding]:
+    """Funds whose size is none of the amounts their published text gives (warnings)."""
+    out = []
+    for rec in records:
+        size, text = rec.fund_size_rmb_bn, rec.fund_size_as_published
+        if size is None or not text:
+            continue
+        amounts = published_amounts_bn(text)
+        if amounts and not any(math.isclose(size, a, rel_tol=1e-6) for a in amounts):
+            shown = ", ".join(f"{a:g}" for a in amounts)
+            out.append(Finding("warning", rec.id, "fund_size_rmb_bn",
+                               f"{size:g} bn is none of the published amounts ({shown} bn "
+                               f"in {text!r}); a unit slip? 100亿元 is RMB 10 bn"))
+    return out
+
+
 def curation_gaps(records: Sequence[Record]) -> list[Finding]:
     """Curated records must carry confidence and a reason, and date every source read."""
     out = []
@@ -188,7 +229,8 @@ def curation_gaps(records: Sequence[Record]) -> list[Finding]:
 
 def check_records(records: Sequence[Record], *, curated: bool = True) -> list[Finding]:
     """Every record-level quality finding, errors first."""
-    found = [*source_problems(records), *likely_duplicates(records), *outside_province(records)]
+    found = [*source_problems(records), *likely_duplicates(records), *outside_province(records),
+             *fund_size_mismatches(records)]
     if curated:
         found = [*curation_gaps(records), *found]
     return sorted(found, key=lambda f: f.severity != "error")

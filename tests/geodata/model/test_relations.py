@@ -15,6 +15,7 @@ from geodata.cli import main
 from geodata.io.export import to_csv_text, to_geojson
 from geodata.model.quality import (
     check_records,
+    fund_size_mismatches,
     likely_duplicates,
     outside_province,
     source_problems,
@@ -401,3 +402,20 @@ def test_cli_figure_draws_links_on_request(capsys, atlas_dir, tmp_path):
                         "--data-as-of", "2026-12-03")
     assert code == 0, err
     assert 'id="cmf-links-parent_of"' in out.read_text(encoding="utf-8")
+
+
+def test_a_fund_size_that_is_none_of_the_published_amounts_is_flagged():
+    def fund(size, text):
+        return Record.model_validate(_placed("fund", "industry_fund", year=2017,
+                                             fund_size_rmb_bn=size, fund_size_as_published=text))
+
+    slip = fund_size_mismatches([fund(100.0, "设立总规模 100 亿元,首期设立规模 30 亿元")])
+    assert [(f.severity, f.field) for f in slip] == [("warning", "fund_size_rmb_bn")]
+    assert "100亿元 is RMB 10 bn" in slip[0].message
+    assert fund_size_mismatches([fund(10.0, "设立总规模 100 亿元,首期设立规模 30 亿元"),
+                                 fund(3.0, "首期设立规模 30 亿元"),
+                                 fund(0.01, "1000万元的融合专项产业基金"),
+                                 fund(1.7, "buyout funds up to 1.7 billion yuan ($258 million)"),
+                                 fund(5.0, "size not stated in figures")]) == []
+    validated = check_records([fund(100.0, "总规模100亿元")], curated=False)
+    assert [f.field for f in validated] == ["fund_size_rmb_bn"]
