@@ -136,9 +136,12 @@ def generated_checks() -> dict[tuple[str, str], str]:
     """CHECK constraints whose numbers and patterns come from :mod:`geodata.model.schema`."""
     b = schema.CHINA_BOUNDS
     pattern = _id_pattern().replace("'", "''")
+    undated = ", ".join(f"'{k}'" for k in sorted(schema.UNDATED_KINDS))
     return {
         ("records", "id_pattern"): f"id ~ '{pattern}'",
         ("records", "year_range"): f"year BETWEEN {schema.YEAR_MIN} AND {schema.YEAR_MAX}",
+        ("records", "year_unless_undated_kind"): (
+            f"kind IN ({undated}) OR year IS NOT NULL"),
         ("records", "inside_china"): (
             f"lat IS NULL OR (lat BETWEEN {b['lat_min']} AND {b['lat_max']} "
             f"AND lon BETWEEN {b['lon_min']} AND {b['lon_max']})"),

@@ -38,7 +38,8 @@ def records_to_frame(records: Sequence[Record]) -> gpd.GeoDataFrame:
         row["dates"] = [d.model_dump(exclude_none=True) for d in rec.dates]
         rows.append(row)
     df = pd.DataFrame(rows, columns=RECORD_COLUMNS)
-    # Undated organisations leave the year empty (<NA>); every other year is a whole number.
+    # Undated records (organisations, some funds) leave the year empty (<NA>);
+    # every other year is a whole number.
     df["year"] = df["year"].astype("Int64")
     df["fund_size_rmb_bn"] = df["fund_size_rmb_bn"].astype("float64")
     df["lat"] = df["lat"].astype("float64")

@@ -377,6 +377,12 @@ ALLOW_OUTSIDE_CHINA = "allow_outside_china"
 #: announced plans. The map's year slider spans the years of clusters, funds and
 #: zones only (geodata.query.filters.filter_bounds), so old founding years do not squeeze it.
 YEAR_MIN, YEAR_MAX = 1850, 2100
+#: Kinds whose records may have no year. An organisation's founding year is
+#: optional, and a fund may be known only from an undated report of its size
+#: (unknown is stored as unknown). Clusters and zones always have a year: an
+#: event, a designation or a first report. The validator and the database's
+#: CHECK (geodata.db.migrate.generated_checks) both read this.
+UNDATED_KINDS: frozenset[str] = frozenset({"organisation", "fund"})
 #: Latitude and longitude in decimal degrees (WGS 84). A user's own records may
 #: lie anywhere on Earth; curated ones must also lie in :data:`CHINA_BOUNDS`.
 LAT_MIN, LAT_MAX = -90.0, 90.0
@@ -665,10 +671,8 @@ class Record(BaseModel):
             if self.location_precision is None:
                 raise ValueError("location_precision is required for a placed record")
         if not is_org:
-            # A fund may be undated: some funds are known only from an undated
-            # report of their size, and unknown is stored as unknown. Clusters and
-            # zones always have a year (an event, a designation, a first report).
-            if self.year is None and self.kind != "fund":
+            # A fund may be undated (UNDATED_KINDS); clusters and zones may not.
+            if self.year is None and self.kind not in UNDATED_KINDS:
                 raise ValueError(f"year is required for a {self.kind}")
             extra = [f for f in (*_ORG_ONLY_LISTS, *_ORG_ONLY_TEXT) if getattr(self, f)]
             if extra:

@@ -219,7 +219,7 @@ class AtlasStore:
                 df[column] = df[column].map(lambda v: None if v is None else tuple(v))
             else:
                 df[column] = df[column].map(lambda v: None if v is None else json.loads(v))
-        df["year"] = df["year"].astype("Int64")  # nullable: undated organisations
+        df["year"] = df["year"].astype("Int64")  # nullable: undated organisations and funds
         for column in _FLOAT_COLUMNS:
             df[column] = df[column].astype("float64")
         # Text and empty columns get the dtypes the whole store has (as

@@ -9,7 +9,7 @@ Semantics
 - ``kinds``: layers to keep.
 - ``year_min`` / ``year_max``: inclusive bounds on ``year`` (established or
   first reported; ``year_basis`` says which). The year filter applies to
-  records *with* a year: undated organisations pass it.
+  records *with* a year: undated records (organisations, some funds) pass it.
 - ``fund_size``: constrains funds only (clusters and zones pass). Funds of
   unknown size pass when ``fund_size.include_unknown`` is true.
 - ``domains``: any-of; empty means all.
@@ -238,7 +238,7 @@ def filter_records(
     copies a few columns, not all of them); default all.
     """
     mask = frame["kind"].isin(flt.kinds)
-    # Undated records (organisations without a year) pass the year filter.
+    # Undated records (organisations or funds without a year) pass the year filter.
     if flt.year_min is not None:
         mask &= (frame["year"] >= flt.year_min).fillna(True).astype(bool)
     if flt.year_max is not None:

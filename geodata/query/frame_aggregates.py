@@ -156,7 +156,7 @@ def by_year(frame: pd.DataFrame, years: tuple[int, int] | None = None) -> pd.Dat
     2  2020        0                   2
     """
     frame = _check_frame(frame, "by_year")
-    # Undated records (organisations without a year) have no place on a year axis.
+    # Undated records (organisations or funds without a year) have no place on a year axis.
     frame = frame[frame["year"].notna()]
     value_columns = [*KIND_COLUMNS, "records", "capital_rmb_bn", "funds_unknown_size"]
     columns = ["year", *value_columns, *(f"{c}_cumulative" for c in value_columns)]

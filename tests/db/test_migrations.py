@@ -86,6 +86,7 @@ def _insert(conn, row):
     ({"lat": None}, psycopg.errors.CheckViolation),
     ({"lat": 1.0}, psycopg.errors.CheckViolation),  # outside China (generated check)
     ({"year": schema.YEAR_MAX + 1}, psycopg.errors.CheckViolation),
+    ({"year": None}, psycopg.errors.CheckViolation),  # a zone needs a year
     ({"id": "Zone Test"}, psycopg.errors.CheckViolation),
     ({"fund_size_rmb_bn": 5}, psycopg.errors.CheckViolation),
     ({"address": "1 Road"}, psycopg.errors.CheckViolation),
@@ -97,6 +98,20 @@ def test_the_database_refuses_what_the_schema_refuses(store, over, error):
         _insert(conn, _zone())  # the valid one is accepted
         with pytest.raises(error):
             _insert(conn, _zone(**{"id": "zone-other", "file_position": 1, **over}))
+
+
+def test_the_database_takes_an_undated_fund_as_the_schema_does(store):
+    """schema.UNDATED_KINDS: a fund may lack a year in the database too, a zone may not."""
+    fund = _zone(id="fund-undated-test", kind="fund", category="industry_fund", status=None,
+                 year=None, fund_size_rmb_bn=1.74, dataset_file="funds-local.yaml")
+    assert "fund" in schema.UNDATED_KINDS
+    assert "zone" not in schema.UNDATED_KINDS
+    with store.admin() as conn:
+        conn.execute("INSERT INTO dataset_files (name, content) VALUES "
+                     "('funds-local.yaml', 'records')")
+        _insert(conn, fund)
+        assert conn.execute("SELECT year FROM records WHERE id = 'fund-undated-test'"
+                            ).fetchone() == (None,)
 
 
 def test_migrate_on_a_new_empty_database(pg_cluster):
