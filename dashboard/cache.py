@@ -26,6 +26,7 @@ from geodata.model.relations import (
 )
 from geodata.query.engine import AtlasStore, open_store
 from geodata.query.filters import RecordFilter, bounds_rows, filter_bounds, filter_records
+from geodata.query.source_index import SourcesPage
 from geodata.render.assets import (
     STATIC_URL_FROM_COMPONENT,
     install_basemap,
@@ -142,6 +143,22 @@ def with_details(part: pd.DataFrame, columns: tuple[str, ...] | None = None) -> 
         return part
     paths = dataset_paths()
     return _atlas_store(paths, _stamps(paths)).with_details(part, columns)
+
+
+@st.cache_data(show_spinner="Collecting the sources…", max_entries=16)
+def _sources_page(paths: tuple[str, ...], stamps: tuple[int, ...], flt: RecordFilter,
+                  search: str, limit: int, offset: int) -> SourcesPage:
+    return _atlas_store(paths, stamps).sources_page(flt, search, limit=limit, offset=offset)
+
+
+def sources_page(flt: RecordFilter, search: str, limit: int, offset: int) -> SourcesPage | None:
+    """A page of the sources index of a large (GeoParquet/CSV) atlas, from the store
+    (:func:`geodata.query.source_index.sources_page`); ``None`` for a YAML atlas,
+    whose frame already holds every source."""
+    paths = dataset_paths()
+    if _all_yaml(paths):
+        return None
+    return _sources_page(paths, _stamps(paths), flt, search, limit, offset)
 
 
 class RecordIds(Container[str]):

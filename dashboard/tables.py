@@ -41,6 +41,46 @@ def page_label(page: int, total: int, rows: int = TABLE_PAGE_ROWS) -> str:
     return f"Rows {first:,}–{min(total, first + rows - 1):,} of {total:,}"
 
 
+def page_key(key: str) -> str:
+    """The session key of the page choice drawn for the table ``key``."""
+    return f"{key}_page"
+
+
+def chosen_page(key: str) -> int:
+    """The page the user last chose for the table ``key`` (0 before any choice).
+
+    Read before the table's rows are fetched, when only a page of them is read
+    (the Sources page of a large atlas); :func:`page_choice` then draws the choice.
+    """
+    page = st.session_state.get(page_key(key))
+    return page if isinstance(page, int) and page >= 0 else 0
+
+
+#: What the page choice's help says of the records table.
+RECORDS_PAGE_HELP = (f"A large selection is shown {TABLE_PAGE_ROWS:,} rows at a time; the map "
+                     "and the downloads hold every record.")
+
+
+def page_choice(total: int, key: str, help: str = RECORDS_PAGE_HELP) -> int:
+    """Draw the choice of page for a table of ``total`` rows; the 0-based page chosen.
+
+    Up to :data:`geodata.model.limits.TABLE_PAGE_ROWS` rows no choice is drawn
+    (page 0). A page left over from a larger table (before a search or a filter
+    narrowed it) falls back to the first.
+    """
+    if total <= TABLE_PAGE_ROWS:
+        return 0
+    pages = -(-total // TABLE_PAGE_ROWS)
+    if chosen_page(key) >= pages:
+        st.session_state[page_key(key)] = 0  # before the widget is drawn: allowed
+    page = st.selectbox(
+        "Page of the table", range(pages), key=page_key(key),
+        format_func=lambda p: page_label(p, total),
+        help=help,
+    )
+    return page if page is not None and 0 <= page < pages else 0
+
+
 def table_page(records: pd.DataFrame, key: str) -> pd.DataFrame:
     """The page of ``records`` to show: all of them, or one page of a large selection.
 
@@ -48,14 +88,5 @@ def table_page(records: pd.DataFrame, key: str) -> pd.DataFrame:
     drawn (keyed on ``key``), so a large selection is never sent whole; the
     page returned keeps the records' order.
     """
-    if len(records) <= TABLE_PAGE_ROWS:
-        return records
-    pages = -(-len(records) // TABLE_PAGE_ROWS)
-    page = st.selectbox(
-        "Page of the table", range(pages), key=f"{key}_page",
-        format_func=lambda p: page_label(p, len(records)),
-        help=f"A large selection is shown {TABLE_PAGE_ROWS:,} rows at a time; the map and "
-        "the downloads hold every record.",
-    )
-    page = page if page is not None and 0 <= page < pages else 0
+    page = page_choice(len(records), key)
     return records.iloc[page * TABLE_PAGE_ROWS:(page + 1) * TABLE_PAGE_ROWS]

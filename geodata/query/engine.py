@@ -85,6 +85,19 @@ class AtlasStore:
         cursor = self._con.cursor()
         return cursor.execute(sql, list(params))
 
+    def query_frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """The result of ``sql`` (text from this package's query modules, never from
+        input; every value a bound parameter) as a pandas frame."""
+        return self._query(sql, params).df()
+
+    def sources_page(self, flt: RecordFilter, search: str = "", *, limit: int,
+                     offset: int = 0):
+        """One page of the sources cited by what ``flt`` keeps (see
+        :func:`geodata.query.source_index.sources_page`)."""
+        from geodata.query.source_index import sources_page
+
+        return sources_page(self, flt, search, limit=limit, offset=offset)
+
     def __len__(self) -> int:
         return int(self._query("SELECT count(*) FROM idx").fetchone()[0])
 

@@ -155,3 +155,30 @@ def test_a_large_download_is_prepared_in_parts_and_offered_as_a_link(
     assert [r[0] for r in rows[1:]] == frame["id"].tolist()  # every record, in order
     assert frame["description"].iloc[N - 1] in text  # the last part's details were read
     assert not stale.exists()  # an hour-old file was removed
+
+
+def test_sources_page_of_a_large_atlas_is_built_by_the_store_and_paged(big_app, big_folder):
+    from geodata.query.frame_aggregates import search_sources, sources_index
+
+    _, _, frame = big_folder
+    expected = sources_index(frame)
+    big_app.switch_page("views/sources.py").run()
+    assert not big_app.exception
+    assert any(f"{len(expected):,} sources cited by the {N:,} records shown" in c.value
+               for c in big_app.caption)
+    pages = big_app.selectbox(key="sources_table_page")
+    assert len(pages.options) == -(-len(expected) // TABLE_PAGE_ROWS)
+    table = big_app.dataframe[0].value
+    assert table["Title"].tolist() == expected["title"].iloc[:TABLE_PAGE_ROWS].tolist()
+    pages.set_value(len(pages.options) - 1).run()
+    assert not big_app.exception
+    last = big_app.dataframe[0].value
+    start = TABLE_PAGE_ROWS * (len(pages.options) - 1)
+    assert last["Title"].tolist() == expected["title"].iloc[start:].tolist()
+    # A search from the last page narrows the list to one page: back to the first.
+    needle = expected["title"].iloc[7]
+    big_app.text_input(key="sources_search").input(needle).run()
+    assert not big_app.exception
+    found = search_sources(expected, needle)
+    assert big_app.dataframe[0].value["Title"].tolist() == found["title"].tolist()
+    assert not [s for s in big_app.selectbox if s.key == "sources_table_page"]
