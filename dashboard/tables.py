@@ -7,6 +7,8 @@ view at 1366 px and 1920 px; the long ones (sources, domains) come last.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -35,7 +37,7 @@ def page_label(page: int, total: int, rows: int = TABLE_PAGE_ROWS) -> str:
     """The page choice's label for page ``page`` (0-based) of ``total`` rows.
 
     >>> page_label(1, 2500)
-    'Rows 1,001–2,000 of 2,500'
+    'Rows 501–1,000 of 2,500'
     """
     first = page * rows + 1
     return f"Rows {first:,}–{min(total, first + rows - 1):,} of {total:,}"
@@ -52,8 +54,17 @@ def chosen_page(key: str) -> int:
     Read before the table's rows are fetched, when only a page of them is read
     (the Sources page of a large atlas); :func:`page_choice` then draws the choice.
     """
-    page = st.session_state.get(page_key(key))
-    return page if isinstance(page, int) and page >= 0 else 0
+    return label_page(st.session_state.get(page_key(key)))
+
+
+def label_page(label: object, rows: int = TABLE_PAGE_ROWS) -> int:
+    """The 0-based page a :func:`page_label` stands for (0 for anything else).
+
+    >>> label_page(page_label(3, 2500)), label_page(None)
+    (3, 0)
+    """
+    match = re.match(r"Rows ([\d,]+)–", label) if isinstance(label, str) else None
+    return (int(match.group(1).replace(",", "")) - 1) // rows if match else 0
 
 
 #: What the page choice's help says of the records table.
@@ -71,14 +82,15 @@ def page_choice(total: int, key: str, help: str = RECORDS_PAGE_HELP) -> int:
     if total <= TABLE_PAGE_ROWS:
         return 0
     pages = -(-total // TABLE_PAGE_ROWS)
-    if chosen_page(key) >= pages:
-        st.session_state[page_key(key)] = 0  # before the widget is drawn: allowed
-    page = st.selectbox(
-        "Page of the table", range(pages), key=page_key(key),
-        format_func=lambda p: page_label(p, total),
-        help=help,
-    )
-    return page if page is not None and 0 <= page < pages else 0
+    # The labels are the options: a page choice keyed like the last one keeps its
+    # identity, and the browser would go on showing "Rows 1–500 of 100,000" after a
+    # filter left 90,005. New labels are new options; a choice that is no longer
+    # among them falls back to the first page.
+    labels = [page_label(p, total) for p in range(pages)]
+    if st.session_state.get(page_key(key)) not in labels:
+        st.session_state[page_key(key)] = labels[0]  # before the widget is drawn: allowed
+    chosen = st.selectbox("Page of the table", labels, key=page_key(key), help=help)
+    return labels.index(chosen) if chosen in labels else 0
 
 
 def table_page(records: pd.DataFrame, key: str) -> pd.DataFrame:

@@ -88,3 +88,29 @@ def test_100k_records_are_drawn_and_a_click_shows_one(browser, big, viewport):
                         full_page=True)
     finally:
         context.close()
+
+
+def _page_choice_text(page) -> str:
+    """What the records table's page choice shows (its input's value)."""
+    return page.evaluate("""() => {
+        const box = Array.from(document.querySelectorAll('[data-testid=stSelectbox]'))
+            .find(e => e.innerText.includes('Page of the table'));
+        return box ? Array.from(box.querySelectorAll('input')).map(i => i.value).join('') : '';
+    }""")
+
+
+def test_the_page_choice_shows_the_new_total_after_a_filter_change(browser, big):
+    """The browser kept showing "Rows 1–500 of 100,000" after a filter left fewer rows."""
+    url, frame = big
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        page.goto(url)
+        assert wait_for(lambda: _page_choice_text(page) == f"Rows 1–500 of {N:,}",
+                        timeout_s=240), _page_choice_text(page)
+        page.locator('[data-testid="stSidebar"] label:has-text("Demonstration zones")').click()
+        left = int((frame["kind"] != "zone").sum())
+        assert wait_for(lambda: _page_choice_text(page) == f"Rows 1–500 of {left:,}",
+                        timeout_s=120), _page_choice_text(page)
+    finally:
+        context.close()

@@ -103,7 +103,7 @@ def test_records_table_pages_through_a_large_selection(big_app):
     assert len(pages.options) == -(-N // TABLE_PAGE_ROWS)
     table = big_app.dataframe[0].value
     assert len(table) == TABLE_PAGE_ROWS
-    pages.set_value(len(pages.options) - 1).run()
+    pages.set_value(pages.options[-1]).run()
     assert not big_app.exception
     last = big_app.dataframe[0].value
     assert len(last) == N - TABLE_PAGE_ROWS * (len(pages.options) - 1)
@@ -170,7 +170,7 @@ def test_sources_page_of_a_large_atlas_is_built_by_the_store_and_paged(big_app, 
     assert len(pages.options) == -(-len(expected) // TABLE_PAGE_ROWS)
     table = big_app.dataframe[0].value
     assert table["Title"].tolist() == expected["title"].iloc[:TABLE_PAGE_ROWS].tolist()
-    pages.set_value(len(pages.options) - 1).run()
+    pages.set_value(pages.options[-1]).run()
     assert not big_app.exception
     last = big_app.dataframe[0].value
     start = TABLE_PAGE_ROWS * (len(pages.options) - 1)
@@ -182,3 +182,22 @@ def test_sources_page_of_a_large_atlas_is_built_by_the_store_and_paged(big_app, 
     found = search_sources(expected, needle)
     assert big_app.dataframe[0].value["Title"].tolist() == found["title"].tolist()
     assert not [s for s in big_app.selectbox if s.key == "sources_table_page"]
+
+
+def test_a_filter_change_relabels_the_page_choice_and_goes_back_to_the_first_page(
+    big_app, big_folder
+):
+    _, _, frame = big_folder
+    pages = big_app.selectbox(key="records_table_page")
+    pages.set_value(pages.options[-1]).run()
+    big_app.checkbox(key="layer_zone").uncheck().run()
+    assert not big_app.exception
+    left = int((frame["kind"] != "zone").sum())
+    assert left < N
+    pages = big_app.selectbox(key="records_table_page")
+    # The labels name the new total (the browser showed "… of {N}" before), and the
+    # choice left on a page of the old list is back on the first.
+    assert pages.options[0] == f"Rows 1–{TABLE_PAGE_ROWS:,} of {left:,}"
+    assert pages.value == pages.options[0]
+    table = big_app.dataframe[0].value
+    assert len(table) == TABLE_PAGE_ROWS
