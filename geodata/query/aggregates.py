@@ -78,6 +78,9 @@ def by_year(
         if first > last:
             raise ValueError(f"years should be (first, last) with first <= last, got {years}")
     grouped = _grouped(store, flt, "year")
+    # Undated records (organisations or funds without a year) have no place on a
+    # year axis; a selection of only those is an empty table, as in frame_aggregates.
+    grouped = grouped[grouped["key"].notna()]
     if grouped.empty and years is None:
         return pd.DataFrame({c: pd.Series(dtype="int64") for c in columns}).astype(
             {"capital_rmb_bn": "float64", "capital_rmb_bn_cumulative": "float64"}

@@ -85,11 +85,6 @@ class AtlasStore:
         cursor = self._con.cursor()
         return cursor.execute(sql, list(params))
 
-    def query_frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-        """The result of ``sql`` (text from this package's query modules, never from
-        input; every value a bound parameter) as a pandas frame."""
-        return self._query(sql, params).df()
-
     def sources_page(self, flt: RecordFilter, search: str = "", *, limit: int,
                      offset: int = 0):
         """One page of the sources cited by what ``flt`` keeps (see

@@ -138,10 +138,10 @@ def sources_page(store, flt: RecordFilter, search: str = "", *, limit: int,
     keeps in ``store`` (an :class:`~geodata.query.engine.AtlasStore`), searched
     for ``search``, with the number of sources matching and in all."""
     sql, params = sources_page_sql(flt, search, limit, offset)
-    df = store.query_frame(sql, params)
+    df = store.sql(sql, params)
     if df.empty:  # a page past the end, or nothing matches: the counts alone
         common, params = _index_sql(flt, search)
-        matching, total = store.query_frame(
+        matching, total = store.sql(
             common + "SELECT matching, total FROM totals", params).iloc[0].tolist()
         return SourcesPage(pd.DataFrame(columns=list(INDEX_COLUMNS)), int(matching), int(total))
     matching, total = int(df["matching"].iloc[0]), int(df["total"].iloc[0])

@@ -226,6 +226,25 @@ def test_sql_aggregates_equal_the_pandas_tables(tricky, flt, span):
     )
 
 
+@pytest.mark.parametrize("span", [None, (2010, 2020)])
+def test_a_selection_of_only_undated_records_has_an_empty_year_table(tricky, span):
+    """Hypothesis found it: undated organisations alone made the SQL by_year fail."""
+    frame, store = tricky
+    flt = RecordFilter(kinds=frozenset({"organisation"}), year_min=None)
+    undated = frame[(frame["kind"] == "organisation") & frame["year"].isna()]
+    assert len(undated), "the tricky data should hold undated organisations"
+    table = aggregate.by_year(undated, span)
+    assert table["records"].sum() == 0
+    # The store's answer for a store of exactly those records.
+    group_store = open_store(write_store(undated.drop(columns=["ancestors", "designated"]),
+                                         store.path.parent / f"undated-{span}.parquet"),
+                             index_dir=store.path.parent)
+    try:
+        pd.testing.assert_frame_equal(sql_aggregates.by_year(group_store, flt, span), table)
+    finally:
+        group_store.close()
+
+
 def test_every_tricky_name_is_found_by_any_case_of_itself(tricky):
     frame, store = tricky
     for name_en, name_zh in TRICKY_NAMES:

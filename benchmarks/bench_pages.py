@@ -1,0 +1,115 @@
+"""The pages other than the map at scale: the Sources index, detail reads, the screener.
+
+For each size N a store of N generated records (bench_store.py's generator)
+is written and opened, and the script measures, in this process:
+
+- the Sources page's index of the whole selection, one page of 500 rows, as
+  SQL over the store (:func:`geodata.query.source_index.sources_page`): blank,
+  with a search, and with a search that matches nothing; and, up to
+  ``--python-max`` records, the Python path it replaced for large atlases
+  (every source decoded, then :func:`~geodata.query.frame_aggregates.sources_index`);
+- reading the detail columns of 1,000 and 100,000 scattered rows
+  (``AtlasStore.with_details``, which the downloads, the figure and the
+  screener use);
+- building the screener's index over every record (the Screen page's first
+  open), with the process's peak resident memory before and after.
+
+Usage: ``.venv/bin/python benchmarks/bench_pages.py --n 100000 1000000``
+(about four minutes at 1M).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_store import synthetic_frame  # noqa: E402
+
+from geodata.query.engine import open_store  # noqa: E402
+from geodata.query.filters import RecordFilter  # noqa: E402
+from geodata.query.frame_aggregates import sources_index  # noqa: E402
+from geodata.store.cache import store_path  # noqa: E402
+from geodata.store.geoparquet import read_lean_frame, write_store  # noqa: E402
+
+
+def _peak_mb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - t0, value
+
+
+def run(n: int, python_max: int, workdir: Path) -> dict:
+    frame = synthetic_frame(n)
+    source = write_store(frame, workdir / f"records-{n}.parquet")
+    store_file = write_store(frame, store_path([source], workdir))
+    del frame
+    store = open_store(store_file, index_dir=workdir)
+    lean = read_lean_frame(store_file)
+    out: dict = {"n": n, "peak_mb_lean": _peak_mb()}
+    for label, search in (("blank", ""), ("search", "report on record 12"), ("no_match", "zzzz")):
+        seconds, page = _timed(lambda s=search: store.sources_page(RecordFilter(), s, limit=500))
+        out[f"sources_sql_{label}_s"] = round(seconds, 3)
+        out[f"sources_sql_{label}_matching"] = page.matching
+    if n <= python_max:
+        seconds, _ = _timed(lambda: sources_index(store.with_details(lean, ("sources",))))
+        out["sources_python_s"] = round(seconds, 2)
+    rng = np.random.default_rng(7)
+    for k in (1_000, 100_000):
+        if k <= n:
+            rows = np.sort(rng.choice(n, k, replace=False))
+            seconds, _ = _timed(lambda r=rows: store.with_details(lean.iloc[r], ("aliases",)))
+            out[f"details_{k}_rows_s"] = round(seconds, 3)
+    from geodata.screening.run import build_screener
+
+    before = _peak_mb()
+    seconds, _ = _timed(lambda: build_screener(
+        store.with_details(lean, ("aliases", "sources")).itertuples(index=False)))
+    out.update(screener_build_s=round(seconds, 1), peak_mb_before_screener=before,
+               peak_mb_after_screener=_peak_mb())
+    store.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--python-max", type=int, default=100_000,
+                        help="no Python sources index above this many records")
+    parser.add_argument("--json", help="write the numbers here")
+    args = parser.parse_args()
+    results = []
+    if len(args.n) > 1:
+        # One process per size: the peak memory reported is then that size's own.
+        for n in args.n:
+            line = subprocess.run(
+                [sys.executable, __file__, "--n", str(n), "--python-max", str(args.python_max)],
+                check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+            print(line, flush=True)
+            results.append(json.loads(line))
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
+            result = run(args.n[0], args.python_max, Path(tmp))
+            print(json.dumps(result), flush=True)
+            results.append(result)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
