@@ -12,7 +12,8 @@ is written and opened, and the script measures, in this process:
   (``AtlasStore.with_details``, which the downloads, the figure and the
   screener use);
 - building the screener's index over every record (the Screen page's first
-  open), with the process's peak resident memory before and after.
+  open), with the resident memory before, at the peak and after (Linux's
+  VmRSS and VmHWM, the peak reset before each step).
 
 Usage: ``.venv/bin/python benchmarks/bench_pages.py --n 100000 1000000``
 (about four minutes at 1M).
@@ -21,6 +22,8 @@ Usage: ``.venv/bin/python benchmarks/bench_pages.py --n 100000 1000000``
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import resource
 import subprocess
@@ -44,8 +47,22 @@ from geodata.store.cache import store_path  # noqa: E402
 from geodata.store.geoparquet import read_lean_frame, write_store  # noqa: E402
 
 
-def _peak_mb() -> int:
+def _status_mb(field: str) -> int:
+    """VmRSS (now) or VmHWM (peak since the last reset) of this process, in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) // 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def _reset_peak() -> None:
+    """Start VmHWM again from the current size (Linux), so a peak is that of one step."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_mb() -> int:
+    return _status_mb("VmHWM")
 
 
 def _timed(fn):
@@ -59,13 +76,17 @@ def run(n: int, python_max: int, workdir: Path) -> dict:
     source = write_store(frame, workdir / f"records-{n}.parquet")
     store_file = write_store(frame, store_path([source], workdir))
     del frame
+    gc.collect()
+    _reset_peak()  # the generator's full frame is not the server's
     store = open_store(store_file, index_dir=workdir)
     lean = read_lean_frame(store_file)
-    out: dict = {"n": n, "peak_mb_lean": _peak_mb()}
+    out: dict = {"n": n, "rss_mb_lean": _status_mb("VmRSS"), "peak_mb_lean": _peak_mb()}
+    _reset_peak()
     for label, search in (("blank", ""), ("search", "report on record 12"), ("no_match", "zzzz")):
         seconds, page = _timed(lambda s=search: store.sources_page(RecordFilter(), s, limit=500))
         out[f"sources_sql_{label}_s"] = round(seconds, 3)
         out[f"sources_sql_{label}_matching"] = page.matching
+    out["peak_mb_sources_sql"] = _peak_mb()
     if n <= python_max:
         seconds, _ = _timed(lambda: sources_index(store.with_details(lean, ("sources",))))
         out["sources_python_s"] = round(seconds, 2)
@@ -77,11 +98,14 @@ def run(n: int, python_max: int, workdir: Path) -> dict:
             out[f"details_{k}_rows_s"] = round(seconds, 3)
     from geodata.screening.run import build_screener
 
-    before = _peak_mb()
-    seconds, _ = _timed(lambda: build_screener(
+    gc.collect()
+    _reset_peak()
+    before = _status_mb("VmRSS")
+    seconds, screener = _timed(lambda: build_screener(
         store.with_details(lean, ("aliases", "sources")).itertuples(index=False)))
-    out.update(screener_build_s=round(seconds, 1), peak_mb_before_screener=before,
-               peak_mb_after_screener=_peak_mb())
+    out.update(screener_build_s=round(seconds, 1), rss_mb_before_screener=before,
+               peak_mb_building_screener=_peak_mb(), rss_mb_with_screener=_status_mb("VmRSS"))
+    del screener
     store.close()
     return out
 

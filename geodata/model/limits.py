@@ -116,6 +116,13 @@ SOURCE_TABLE_MAX_ROWS = 2_000_000
 #: symbols draw in about a second, 49,000 took 10 s and 606 bytes a record.
 CANVAS_MIN_RECORDS = 5_000
 
+#: Memory a store's DuckDB queries may hold before they spill to a temporary folder
+#: (next to the query index). The Sources page's index of a million records held
+#: 0.93 GB at its peak on top of the 1.0 GB atlas frame, over the 1.5 GB the server
+#: may use at 1M records; at 300 MB it spills and takes 2 s instead of 1 s. Filters and
+#: chart aggregates hold a few MB and are not slowed (benchmarks/bench_pages.py).
+STORE_QUERY_MEMORY_MB = 300
+
 #: Rows of the records table sent at once: a larger selection is shown a page at a
 #: time (a choice of page above the table). The whole table went to the browser on
 #: every rerun: 100,000 rows were most of the 95 MB a page open received. A page of

@@ -38,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from geodata.model.limits import STORE_QUERY_MEMORY_MB
 from geodata.model.schema import RECORD_COLUMNS
 from geodata.query.filters import FilterBounds, RecordFilter
 from geodata.query.index import INDEX_COLUMNS, ensure_index, sql_path
@@ -313,8 +314,12 @@ def open_store(
             f"{path}: not a CMF Atlas store (no store metadata); convert it first: "
             f"python -m geodata convert {path} OUT.parquet"
         )
-    config = {"threads": threads} if threads else {}
     index = ensure_index(path, index_dir or cache_dir())
+    # Large aggregates (the Sources page's index) spill to disk past the limit
+    # instead of growing the server (STORE_QUERY_MEMORY_MB).
+    config = {"memory_limit": f"{STORE_QUERY_MEMORY_MB}MB",
+              "temp_directory": str(index.parent / "duckdb-spill"),
+              **({"threads": threads} if threads else {})}
     con = duckdb.connect(":memory:", config=config)
     con.execute(f"ATTACH {sql_path(index)} AS ix (READ_ONLY)")
     con.execute("CREATE VIEW idx AS SELECT * FROM ix.idx")
