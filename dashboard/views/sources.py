@@ -11,25 +11,12 @@ from dashboard.tables import chosen_page, page_choice
 from geodata.model.limits import TABLE_PAGE_ROWS
 from geodata.query.filters import filter_records
 from geodata.query.frame_aggregates import search_sources, sources_index
-from geodata.render.detail import safe_http_url
+from geodata.render.detail import cited_by, safe_http_url
 
 SEARCH_KEY = "sources_search"
 TABLE_KEY = "sources_table"
 PAGE_HELP = (f"A long list of sources is shown {TABLE_PAGE_ROWS:,} rows at a time, the most "
              "cited first; the search box finds any of them.")
-
-
-#: The "Cited by" cell names this many records at most, then says how many more.
-CITED_BY_NAMES = 30
-
-
-def cited_by(names: tuple[str, ...]) -> str:
-    """The "Cited by" cell: the citing records' names, the first :data:`CITED_BY_NAMES`
-    of a long list and how many more (a registry cited by every record of a
-    large atlas would otherwise fill one cell with a million names)."""
-    if len(names) <= CITED_BY_NAMES:
-        return "; ".join(names)
-    return "; ".join(names[:CITED_BY_NAMES]) + f"; … and {len(names) - CITED_BY_NAMES:,} more"
 
 
 def _table(index: pd.DataFrame) -> pd.DataFrame:
@@ -52,11 +39,8 @@ search = st.session_state.get(SEARCH_KEY, "")
 n_selected = len(filter_records(frame, flt, ("id",)))
 # A large atlas: the store builds the index and sends one page of it (issue 13);
 # a YAML atlas holds every source in its frame, and the index is built here.
-page_no = chosen_page(TABLE_KEY)
-result = cache.sources_page(flt, search, TABLE_PAGE_ROWS, page_no * TABLE_PAGE_ROWS)
-if result is not None and result.rows.empty and page_no > 0:
-    page_no = 0  # a search or filter left fewer pages: back to the first
-    result = cache.sources_page(flt, search, TABLE_PAGE_ROWS, 0)
+chosen = chosen_page(TABLE_KEY)
+result = cache.sources_page(flt, search, TABLE_PAGE_ROWS, chosen * TABLE_PAGE_ROWS)
 if result is None:
     index = sources_index(cache.with_details(filter_records(frame, flt), ("sources",)))
     matches = search_sources(index, search)
@@ -80,12 +64,11 @@ st.caption(
     "“Found via” names the analysis that cites a reference we did not read first-hand."
 )
 
-chosen = page_no
 page_no = page_choice(n_matching, TABLE_KEY, help=PAGE_HELP)
 if result is None:
     shown = matches.iloc[page_no * TABLE_PAGE_ROWS:(page_no + 1) * TABLE_PAGE_ROWS]
 else:
-    if page_no != chosen:  # the choice fell back to the first page
+    if page_no != chosen:  # a search or filter left fewer pages: back to the first
         result = cache.sources_page(flt, search, TABLE_PAGE_ROWS, page_no * TABLE_PAGE_ROWS)
     shown = result.rows
 if shown.empty:

@@ -42,6 +42,7 @@ from geodata.model.limits import STORE_QUERY_MEMORY_MB
 from geodata.model.schema import RECORD_COLUMNS
 from geodata.query.filters import FilterBounds, RecordFilter
 from geodata.query.index import INDEX_COLUMNS, ensure_index, sql_path
+from geodata.query.source_index import SourcesPage, sources_page
 from geodata.query.sql import filter_condition
 from geodata.store.cache import cache_dir
 from geodata.store.geoparquet import (
@@ -87,11 +88,9 @@ class AtlasStore:
         return cursor.execute(sql, list(params))
 
     def sources_page(self, flt: RecordFilter, search: str = "", *, limit: int,
-                     offset: int = 0):
+                     offset: int = 0) -> SourcesPage:
         """One page of the sources cited by what ``flt`` keeps (see
         :func:`geodata.query.source_index.sources_page`)."""
-        from geodata.query.source_index import sources_page
-
         return sources_page(self, flt, search, limit=limit, offset=offset)
 
     def __len__(self) -> int:

@@ -18,12 +18,16 @@ as a bound parameter.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from geodata.query.filters import RecordFilter
 from geodata.query.sql import filter_condition
 from geodata.store.geoparquet import ROW_COLUMN
+
+if TYPE_CHECKING:
+    from geodata.query.engine import AtlasStore
 
 #: The columns of a page, as :func:`~geodata.query.frame_aggregates.sources_index` has them.
 INDEX_COLUMNS = ("publisher", "title", "date", "url", "via", "record_ids",
@@ -132,7 +136,7 @@ ORDER BY any_value(p.n_records) DESC, lower(p.publisher), lower(p.title), lower(
     return sql, [*params, int(limit), int(offset)]
 
 
-def sources_page(store, flt: RecordFilter, search: str = "", *, limit: int,
+def sources_page(store: AtlasStore, flt: RecordFilter, search: str = "", *, limit: int,
                  offset: int = 0) -> SourcesPage:
     """Rows ``offset`` to ``offset + limit`` of the sources index of what ``flt``
     keeps in ``store`` (an :class:`~geodata.query.engine.AtlasStore`), searched

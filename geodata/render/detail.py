@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -37,6 +38,25 @@ def escape_markdown(text: str) -> str:
     '\\\\[x\\\\]\\\\(javascript\\\\:alert\\\\(1\\\\)\\\\)'
     """
     return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+#: The Sources page's "Cited by" cell names this many records at most, then says how many more.
+CITED_BY_NAMES = 30
+
+
+def cited_by(names: Sequence[str], most: int = CITED_BY_NAMES) -> str:
+    """The "Cited by" cell: the citing records' names, or the first ``most`` of a long
+    list and how many more (a registry cited by every record of a large atlas would
+    otherwise fill one cell with a million names).
+
+    >>> cited_by(("A", "B"))
+    'A; B'
+    >>> cited_by([f"R{i}" for i in range(1234)], most=2)
+    'R0; R1; … and 1,232 more'
+    """
+    if len(names) <= most:
+        return "; ".join(names)
+    return "; ".join(names[:most]) + f"; … and {len(names) - most:,} more"
 
 
 def safe_http_url(url: Any) -> str | None:
