@@ -11,9 +11,12 @@ is written and opened, and the script measures, in this process:
 - reading the detail columns of 1,000 and 100,000 scattered rows
   (``AtlasStore.with_details``, which the downloads, the figure and the
   screener use);
-- building the screener's index over every record (the Screen page's first
-  open), with the resident memory before, at the peak and after (Linux's
-  VmRSS and VmHWM, the peak reset before each step).
+- the screener of a large atlas (:func:`geodata.screening.run.store_screener`):
+  building its name index beside the store (the Screen page's first open),
+  opening it again (a later server start), and screening a list of 200 names;
+  with the resident memory before, at the peak and after (Linux's VmRSS and
+  VmHWM, the peak reset before each step); and, up to ``--python-max``
+  records, the in-memory screener it replaced for large atlases.
 
 Usage: ``.venv/bin/python benchmarks/bench_pages.py --n 100000 1000000``
 (about four minutes at 1M).
@@ -71,6 +74,18 @@ def _timed(fn):
     return time.perf_counter() - t0, value
 
 
+def _screen_list(store, n: int) -> list[tuple[str, tuple[str, ...]]]:
+    """A list of 200 names as an analyst's might be: 80 atlas names as written,
+    40 Chinese names, 40 misspelt (a letter changed) and 40 names of no record."""
+    rng = np.random.default_rng(11)
+    rows = ", ".join(str(int(r)) for r in rng.choice(n, 160, replace=False))
+    picked = store.sql(f"SELECT name_en, name_zh FROM records WHERE _row IN ({rows})")
+    en, zh = list(picked["name_en"]), list(picked["name_zh"])
+    misspelt = [name[:-2] + "x" + name[-1] for name in en[120:160]]
+    unknown = [f"Unlisted Trading Company {i}" for i in range(40)]
+    return [(name, ()) for name in (*en[:80], *zh[80:120], *misspelt, *unknown)]
+
+
 def run(n: int, python_max: int, workdir: Path) -> dict:
     frame = synthetic_frame(n)
     source = write_store(frame, workdir / f"records-{n}.parquet")
@@ -96,16 +111,41 @@ def run(n: int, python_max: int, workdir: Path) -> dict:
             rows = np.sort(rng.choice(n, k, replace=False))
             seconds, _ = _timed(lambda r=rows: store.with_details(lean.iloc[r], ("aliases",)))
             out[f"details_{k}_rows_s"] = round(seconds, 3)
-    from geodata.screening.run import build_screener
+    from geodata.screening.run import build_screener, store_screener
 
+    names = _screen_list(store, n)
     gc.collect()
     _reset_peak()
     before = _status_mb("VmRSS")
-    seconds, screener = _timed(lambda: build_screener(
-        store.with_details(lean, ("aliases", "sources")).itertuples(index=False)))
-    out.update(screener_build_s=round(seconds, 1), rss_mb_before_screener=before,
+    seconds, screener = _timed(lambda: store_screener(store, workdir))
+    out.update(screener_index_build_s=round(seconds, 1), rss_mb_before_screener=before,
                peak_mb_building_screener=_peak_mb(), rss_mb_with_screener=_status_mb("VmRSS"))
+    screener.close()
     del screener
+    gc.collect()
+    before = _status_mb("VmRSS")
+    seconds, screener = _timed(lambda: store_screener(store, workdir))
+    out.update(screener_open_s=round(seconds, 2),
+               screener_open_added_mb=_status_mb("VmRSS") - before)
+    _reset_peak()
+    seconds, found = _timed(lambda: screener.candidates_many(names))
+    out.update(screen_names=len(names), screen_s=round(seconds, 2),
+               screen_with_candidates=sum(1 for c in found if c),
+               peak_mb_screening=_peak_mb())
+    screener.close()
+    del screener
+    if n <= python_max:
+        # The path before: every record's names held and indexed in Python.
+        gc.collect()
+        _reset_peak()
+        before = _status_mb("VmRSS")
+        seconds, screener = _timed(lambda: build_screener(
+            store.with_details(lean, ("aliases", "sources")).itertuples(index=False)))
+        out.update(python_screener_build_s=round(seconds, 1),
+                   python_screener_added_mb=_status_mb("VmRSS") - before)
+        seconds, _ = _timed(lambda: [screener.candidates(name) for name, _ in names])
+        out["python_screen_s"] = round(seconds, 2)
+        del screener
     store.close()
     return out
 

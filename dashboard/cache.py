@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Container
+from collections.abc import Callable, Container
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,8 +35,9 @@ from geodata.render.assets import (
 from geodata.render.basemap import BASEMAP_PATH, basemap_geojson, load_basemap
 from geodata.render.layers import BasemapURL
 from geodata.screening.match import Screener
-from geodata.screening.run import build_screener
-from geodata.store.cache import compiled_store
+from geodata.screening.name_index import ensure_name_index
+from geodata.screening.run import build_screener, store_screener
+from geodata.store.cache import cache_dir, compiled_store
 from geodata.store.geoparquet import is_lean, read_lean_frame
 from geodata.store.load import DATASET_DIR, default_dataset_paths
 from geodata.store.sources import YAML_SUFFIXES, source_paths
@@ -435,12 +436,32 @@ def import_preview(
 # lists) and is only read afterwards, by every session.
 @st.cache_resource(show_spinner="Indexing names for screening…", max_entries=2)
 def _screener(paths: tuple[str, ...], stamps: tuple[int, ...]) -> Screener:
+    if not _all_yaml(paths):
+        # A large atlas: its names are read from the index file beside the
+        # store that `screener` has built (a million records: seconds to open,
+        # not minutes and gigabytes).
+        return store_screener(_atlas_store(paths, stamps))
     # Names, aliases and a source link per record (not every detail column).
     frame = with_details(atlas_frame(), ("aliases", "sources"))
     return build_screener(frame.itertuples(index=False))
 
 
-def screener() -> Screener:
-    """The screener over the atlas records in use and both US lists."""
+#: One build of a name index at a time in this server (two sessions opening the
+#: Screen page of a new large atlas together wait for one build, not two).
+_NAME_INDEX_LOCK = threading.Lock()
+
+
+def screener(progress: Callable[[int, int], None] | None = None) -> Screener:
+    """The screener over the atlas records in use and both US lists.
+
+    ``progress(done, total)`` hears of a large atlas's records as their names
+    are indexed (the first time only). The index is built here, outside the
+    cached function: Streamlit replays the elements a cached function draws,
+    and a progress bar of an earlier run cannot be replayed.
+    """
     paths = dataset_paths()
-    return _screener(paths, _stamps(paths))
+    stamps = _stamps(paths)
+    if not _all_yaml(paths):
+        with _NAME_INDEX_LOCK:
+            ensure_name_index(_atlas_store(paths, stamps), cache_dir(), progress)
+    return _screener(paths, stamps)

@@ -134,8 +134,10 @@ st.caption(f"{len(table.rows):,} rows in {_md(table.file)}.")
 
 if st.button(f"3. Screen {len(table.rows):,} names", type="primary", key="screen_run"):
     bar = st.progress(0.0, text="Screening…")
+    screener = cache.screener(progress=lambda i, n: bar.progress(
+        i / max(n, 1), text=f"Indexing the atlas's names (once per dataset): {i:,} of {n:,}"))
     rows = screen_list(
-        table, cache.screener(), name_column=columns[0], alias_column=columns[1],
+        table, screener, name_column=columns[0], alias_column=columns[1],
         address_column=columns[2],
         progress=lambda i, n: bar.progress(i / max(n, 1), text=f"Screened {i:,} of {n:,}"),
     )

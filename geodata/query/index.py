@@ -24,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -68,11 +70,30 @@ def index_path(store: Path, directory: Path) -> Path:
     return directory / f"index-{_digest(resolved)}-{state}.duckdb"
 
 
-def build_index(store: Path, target: Path) -> Path:
-    """Write the index of ``store`` to ``target``, atomically (a temporary file, then a rename)."""
+@contextmanager
+def written_database(target: Path, config: dict | None = None
+                     ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a new DuckDB file that becomes ``target`` only when the block ends
+    without an error (a temporary file, then a rename): a reader never sees half a file,
+    and a failed build leaves nothing behind."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     os.unlink(tmp)  # DuckDB creates the file itself
+    try:
+        con = duckdb.connect(tmp, config=config or {})
+        try:
+            yield con
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, target)
+    finally:
+        for leftover in (Path(tmp), Path(tmp + ".wal")):
+            leftover.unlink(missing_ok=True)
+
+
+def build_index(store: Path, target: Path) -> Path:
+    """Write the index of ``store`` to ``target``, atomically (:func:`written_database`)."""
     # Relation columns (designated, ancestors) exist only in a store compiled
     # from a frame with relations; elsewhere they are NULL, which the filters
     # read as "not designated" and "no ancestors", as the Python filters do.
@@ -85,21 +106,12 @@ def build_index(store: Path, target: Path) -> Path:
         "coalesce(list_aggregate(list_transform(CAST(domains AS VARCHAR[]), "
         "d -> (1::BIGINT << (list_position(?::VARCHAR[], d) - 1))), 'bit_or'), 0)::BIGINT"
     )
-    try:
-        con = duckdb.connect(tmp)
-        try:
-            con.execute(
-                f"CREATE TABLE idx AS SELECT {columns}, {bits} AS _domain_bits "
-                f"FROM read_parquet({sql_path(store)}) ORDER BY {ROW_COLUMN}",
-                [list(DOMAIN_BITS)],
-            )
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        os.replace(tmp, target)
-    finally:
-        for leftover in (Path(tmp), Path(tmp + ".wal")):
-            leftover.unlink(missing_ok=True)
+    with written_database(target) as con:
+        con.execute(
+            f"CREATE TABLE idx AS SELECT {columns}, {bits} AS _domain_bits "
+            f"FROM read_parquet({sql_path(store)}) ORDER BY {ROW_COLUMN}",
+            [list(DOMAIN_BITS)],
+        )
     return target
 
 

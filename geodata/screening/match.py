@@ -42,11 +42,16 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from geodata.screening.normalise import bracketed_abbreviations, exact_key, normalise_name
 from geodata.screening.targets import ScreenTarget, listed_parent, parent_index
+
+if TYPE_CHECKING:
+    from geodata.screening.name_index import StoreHits, StoreNames
 
 #: Lowest fuzzy score (0–100, rapidfuzz token_sort_ratio on normalised names)
 #: that is offered as a candidate. Chosen on the labelled set
@@ -106,9 +111,16 @@ class Candidate:
 
 
 class Screener:
-    """Indexes the targets once, then screens any number of names quickly."""
+    """Indexes the targets once, then screens any number of names quickly.
 
-    def __init__(self, targets: Sequence[ScreenTarget]):
+    ``targets`` are held in memory. A large atlas's records are screened
+    through ``atlas_names`` instead (:class:`~geodata.screening.name_index.StoreNames`,
+    an index in a DuckDB file beside the store), with the same candidates in
+    the same order as if its records were among ``targets``, first.
+    """
+
+    def __init__(self, targets: Sequence[ScreenTarget], *,
+                 atlas_names: StoreNames | None = None):
         self.targets = list(targets)
         self._parents = parent_index(self.targets)
         self._exact: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
@@ -128,27 +140,91 @@ class Screener:
                     key = normalise_name(a)
                     if _short_name_ok(key):
                         self._prefix[key].append((i, a))
-        self._fuzzy_keys = [k for k in self._normal if len(k) >= FUZZY_MIN_CHARS]
+        self._fuzzy_keys = [k for k in self._normal if fuzzy_key_ok(k)]
+        # token_sort_ratio sorts both names' words on every comparison; sorting
+        # the index's side once makes each comparison a plain ratio (the same
+        # score), several times faster over a large index.
+        self._fuzzy_sorted = [token_sorted(k) for k in self._fuzzy_keys]
+        self._atlas = atlas_names
+
+    def close(self) -> None:
+        """Release the store's name index, if there is one (the screener is unusable after)."""
+        if self._atlas is not None:
+            self._atlas.close()
 
     def candidates(self, name: str, aliases: Iterable[str] = ()) -> list[Candidate]:
         """Every candidate for ``name`` (and the row's own aliases), strongest first."""
+        return self.candidates_many([(name, tuple(aliases))])[0]
+
+    def candidates_many(
+        self, items: Sequence[tuple[str, Sequence[str]]]
+    ) -> list[list[Candidate]]:
+        """:meth:`candidates` of each ``(name, aliases)``, with one look-up of the
+        atlas names for them all (a store-backed index answers a batch in one query)."""
+        texts = [
+            [t for t in dict.fromkeys([name, *aliases, *bracketed_abbreviations(name)]) if t]
+            for name, aliases in items
+        ]
+        keys = {t: normalise_name(t) for ts in texts for t in ts}
+        fuzzy = self._fuzzy_matches(sorted({k for k in keys.values() if fuzzy_key_ok(k)}))
+        store = self._atlas.look_up(
+            exact_keys={exact_key(t) for t in keys},
+            normal_keys={*keys.values(), *(o for m in fuzzy.values() for o, _ in m)},
+        ) if self._atlas is not None else None
+        return [self._candidates(name, ts, keys, fuzzy, store)
+                for (name, _), ts in zip(items, texts, strict=True)]
+
+    def _fuzzy_matches(self, keys: Sequence[str]) -> dict[str, list[tuple[str, float]]]:
+        """For each key, the closest normalised names (at most :data:`MAX_CANDIDATES`),
+        over the store's index and this one, as one list of both would rank them."""
+        queries = [token_sorted(k) for k in keys]
+        # (score, which list, position, name): the store's names come first,
+        # as atlas records precede the US lists in one in-memory index.
+        ranked: list[list[tuple[float, int, int, str]]] = [[] for _ in keys]
+        if self._atlas is not None and self._atlas.fuzzy_sorted:
+            found = close_matches(queries, self._atlas.fuzzy_sorted)
+            names = self._atlas.fuzzy_keys(sorted({i for hits in found for _, i in hits}))
+            at = dict(zip(sorted({i for hits in found for _, i in hits}), names, strict=True))
+            for out, hits in zip(ranked, found, strict=True):
+                out += [(-score, 0, i, at[i]) for score, i in hits[:MAX_CANDIDATES]]
+        if self._fuzzy_sorted:
+            for out, query in zip(ranked, queries, strict=True):
+                # Every hit here (a short list): one may repeat a store name.
+                out += [(-score, 1, i, self._fuzzy_keys[i]) for _, score, i in process.extract(
+                    query, self._fuzzy_sorted, scorer=fuzz.ratio, processor=None,
+                    score_cutoff=FUZZY_MIN, limit=None)]
+        result: dict[str, list[tuple[str, float]]] = {}
+        for key, hits in zip(keys, ranked, strict=True):
+            best: dict[str, float] = {}
+            for neg_score, _, _, other in sorted(hits):
+                if other not in best and len(best) < MAX_CANDIDATES:
+                    best[other] = -neg_score
+            result[key] = [(o, sc) for o, sc in best.items() if _words_correspond(key, o)]
+        return result
+
+    def _candidates(self, name: str, texts: list[str], keys: dict[str, str],
+                    fuzzy: dict[str, list[tuple[str, float]]],
+                    store: StoreHits | None) -> list[Candidate]:
         found: dict[str, Candidate] = {}
-        texts = [t for t in dict.fromkeys([name, *aliases, *bracketed_abbreviations(name)]) if t]
         for text in texts:
-            for i, basis, matched in self._exact.get(exact_key(text), ()):
+            typed_key = exact_key(text)
+            if store is not None:
+                for target, basis, matched in store.exact.get(typed_key, ()):
+                    self._keep_target(found, target, matched, basis, 100.0)
+            for i, basis, matched in self._exact.get(typed_key, ()):
                 self._keep(found, i, matched, basis, 100.0)
-            key = normalise_name(text)
+            key = keys[text]
+            if store is not None:
+                for target, matched in store.normal.get(key, ()):
+                    self._keep_target(found, target, matched, "normalised name", 100.0)
             for i, matched in self._normal.get(key, ()):
                 self._keep(found, i, matched, "normalised name", 100.0)
-            if len(key) >= FUZZY_MIN_CHARS and self._fuzzy_keys:
-                for other, score, _ in process.extract(
-                    key, self._fuzzy_keys, scorer=fuzz.token_sort_ratio,
-                    score_cutoff=FUZZY_MIN, limit=MAX_CANDIDATES,
-                ):
-                    if not _words_correspond(key, other):
-                        continue
-                    for i, matched in self._normal[other]:
-                        self._keep(found, i, matched, "fuzzy", float(score))
+            for other, score in fuzzy.get(key, ()):
+                if store is not None:
+                    for target, matched in store.normal.get(other, ()):
+                        self._keep_target(found, target, matched, "fuzzy", score)
+                for i, matched in self._normal.get(other, ()):
+                    self._keep(found, i, matched, "fuzzy", score)
             for prefix in _prefixes(key):
                 for i, matched in self._prefix.get(prefix, ()):
                     self._keep(found, i, matched, "name prefix", 60.0)
@@ -164,7 +240,10 @@ class Screener:
 
     def _keep(self, found: dict[str, Candidate], i: int, matched: str, basis: str,
               score: float) -> None:
-        target = self.targets[i]
+        self._keep_target(found, self.targets[i], matched, basis, score)
+
+    def _keep_target(self, found: dict[str, Candidate], target: ScreenTarget, matched: str,
+                     basis: str, score: float) -> None:
         old = found.get(target.key)
         if old is not None and (_BASIS_RANK[old.basis], -old.score) <= (_BASIS_RANK[basis], -score):
             return
@@ -225,6 +304,51 @@ _COMPASS = re.compile(r"^(north|south|east|west|northern|southern|eastern|wester
 
 def _exact_word(word: str) -> bool:
     return bool(_COMPASS.match(word)) or any(ch.isdigit() for ch in word)
+
+
+#: Names compared with a large index at a time (``rapidfuzz.process.cdist``
+#: holds one byte per pair: 16 names by two million keys is 32 MB).
+FUZZY_BATCH = 16
+
+
+def close_matches(queries: Sequence[str], choices: Sequence[str]) -> list[list[tuple[float, int]]]:
+    """For each query, every choice whose ``fuzz.ratio`` is at least :data:`FUZZY_MIN`,
+    as ``(score, position)``, best first and, among equals, first first (as
+    ``rapidfuzz.process.extract`` orders them).
+
+    The whole batch is scored on every core (``cdist``) with one byte per pair,
+    then the few hits are scored again exactly.
+
+    >>> choices = ["china electronic", "china", "china electronics"]
+    >>> hits = close_matches(["china electronics"], choices)
+    >>> [(round(score, 1), i) for score, i in hits[0]]
+    [(100.0, 2), (97.0, 0)]
+    """
+    out: list[list[tuple[float, int]]] = []
+    for lo in range(0, len(queries), FUZZY_BATCH):
+        part = list(queries[lo:lo + FUZZY_BATCH])
+        scores = process.cdist(part, choices, scorer=fuzz.ratio, processor=None,
+                               score_cutoff=FUZZY_MIN, dtype=np.uint8, workers=-1)
+        for query, row in zip(part, scores, strict=True):
+            exact = ((fuzz.ratio(query, choices[i]), int(i)) for i in np.flatnonzero(row))
+            out.append(sorted(((sc, i) for sc, i in exact if sc >= FUZZY_MIN),
+                              key=lambda hit: (-hit[0], hit[1])))
+    return out
+
+
+def fuzzy_key_ok(key: str) -> bool:
+    """Whether a normalised name is long enough to be matched fuzzily (:data:`FUZZY_MIN_CHARS`)."""
+    return len(key) >= FUZZY_MIN_CHARS
+
+
+def token_sorted(key: str) -> str:
+    """``key``'s words in sorted order: ``fuzz.ratio`` of two such forms is
+    ``fuzz.token_sort_ratio`` of the names.
+
+    >>> token_sorted("technology electronics china")
+    'china electronics technology'
+    """
+    return " ".join(sorted(key.split()))
 
 
 def _is_cjk(text: str) -> bool:

@@ -22,12 +22,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geodata.screening.geocode import Placement, place_addresses
 from geodata.screening.listfile import NameList
 from geodata.screening.match import HIT_KINDS, Candidate, Screener, best_candidate
 from geodata.screening.normalise import exact_key
 from geodata.screening.targets import ScreenTarget, atlas_targets, reference_targets
+
+if TYPE_CHECKING:
+    from geodata.query.engine import AtlasStore
+
+#: Names screened at a time (one look-up of a store-backed index per batch).
+SCREEN_BATCH = 200
 
 DECISIONS: dict[str, str] = {
     "undecided": "Not reviewed yet",
@@ -80,6 +88,23 @@ def build_screener(
     return Screener([*atlas, *references])
 
 
+def store_screener(
+    store: AtlasStore, directory: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Screener:
+    """A large atlas's screener: its records through the name index beside ``store``
+    (:mod:`geodata.screening.name_index`, built on first use), and both US lists.
+
+    A store compiled from GeoParquet or CSV carries no designations, so its
+    records are screened as plain atlas records.
+    """
+    from geodata.screening.name_index import StoreNames, ensure_name_index
+    from geodata.store.cache import cache_dir
+
+    names = StoreNames(ensure_name_index(store, directory or cache_dir(), progress))
+    return Screener(reference_targets(), atlas_names=names)
+
+
 def designation_keys(
     records: Sequence[object], references: Sequence[ScreenTarget]
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -117,10 +142,9 @@ def screen_list(table: NameList, screener: Screener, *, name_column: str,
             raise ValueError(f"{table.file}: no column {col!r}; the columns are {table.headers}")
     out = []
     total = len(table.rows)
+    wanted: list[tuple[str, list[str]]] = []
     for i, row in enumerate(table.rows, start=1):
         name = row.get(name_column, "").strip()
-        if progress is not None and (i % 200 == 0 or i == total):
-            progress(i, total)
         if not name:
             continue
         alias = row.get(alias_column, "").strip() if alias_column else ""
@@ -129,8 +153,18 @@ def screen_list(table: NameList, screener: Screener, *, name_column: str,
         out.append(ScreenedRow(
             row=i, where=table.places[i - 1] if i <= len(table.places) else f"row {i}",
             name=name, alias=alias, address=address,
-            candidates=screener.candidates(name, aliases),
         ))
+        wanted.append((name, aliases))
+    # A batch at a time: a store-backed index answers each batch in one query.
+    for lo in range(0, len(out), SCREEN_BATCH):
+        batch = out[lo:lo + SCREEN_BATCH]
+        for row, found in zip(batch, screener.candidates_many(wanted[lo:lo + SCREEN_BATCH]),
+                              strict=True):
+            row.candidates = found
+        if progress is not None:
+            progress(batch[-1].row if lo + SCREEN_BATCH < len(out) else total, total)
+    if progress is not None and not out:
+        progress(total, total)
     if address_column:
         for row, placement in zip(out, place_addresses([r.address for r in out]), strict=True):
             row.placement = placement

@@ -201,3 +201,37 @@ def test_a_filter_change_relabels_the_page_choice_and_goes_back_to_the_first_pag
     assert pages.value == pages.options[0]
     table = big_app.dataframe[0].value
     assert len(table) == TABLE_PAGE_ROWS
+
+
+def _screen(at: AppTest, data: bytes) -> AppTest:
+    at.switch_page("views/screen.py").run()
+    at.file_uploader(key="screen_upload").set_value(("list.csv", data, "text/csv")).run()
+    at.button(key="screen_run").click().run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_the_screen_page_of_a_large_atlas_screens_through_the_store_name_index(
+        big_app, big_folder):
+    _, cache, frame = big_folder
+    exact = frame["name_en"].iloc[7]
+    rows = [exact, frame["name_zh"].iloc[99], "Harbin Institute of Technology",
+            "Acme Widgets Ltd", frame["name_en"].iloc[1234][:-1] + "x"]
+    data = ("name\n" + "\n".join(f'"{r}"' for r in rows) + "\n").encode()
+    _screen(big_app, data)
+    # The atlas's names went to a file beside the store, not into the server.
+    assert list(cache.glob("names-*.duckdb"))
+    metrics = {m.label: m.value for m in big_app.metric}
+    assert metrics["Names screened"] == "5"
+    shown = big_app.dataframe[0].value
+    by_name = {n: set(shown.loc[shown["Name"] == n, "Match"]) for n in rows}
+    assert any(frame["id"].iloc[7] in m for m in by_name[exact])
+    assert any(frame["id"].iloc[99] in m for m in by_name[rows[1]])
+    assert any("Harbin Institute of Technology" in m for m in by_name[rows[2]])
+    # A second session screens with the cached screener: nothing the first run
+    # drew (its progress bar) may be replayed into it.
+    again = AppTest.from_file(APP, default_timeout=180)
+    again.run()
+    _screen(again, data)
+    assert {m.label: m.value for m in again.metric}["Names screened"] == "5"
