@@ -32,7 +32,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from geodata.query.sql import DOMAIN_BITS
-from geodata.store.cache import remove_stale, writable_dir
+from geodata.store.cache import remove_stale, store_family, writable_dir
 from geodata.store.geoparquet import ROW_COLUMN, schema_version
 
 #: Bumped when the index's tables change; older index files are rebuilt.
@@ -67,7 +67,7 @@ def index_path(store: Path, directory: Path) -> Path:
     resolved = store.resolve()
     st = resolved.stat()
     state = _digest(st.st_size, st.st_mtime_ns, schema_version(), INDEX_FORMAT)
-    return directory / f"index-{_digest(resolved)}-{state}.duckdb"
+    return directory / f"index-{store_family(resolved)}-{state}.duckdb"
 
 
 @contextmanager

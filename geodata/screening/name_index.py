@@ -50,7 +50,7 @@ from geodata.screening import match, normalise, targets
 from geodata.screening.match import fuzzy_key_ok, token_sorted
 from geodata.screening.normalise import exact_key, normalise_name
 from geodata.screening.targets import ScreenTarget, atlas_targets
-from geodata.store.cache import remove_stale, writable_dir
+from geodata.store.cache import remove_stale, store_family, writable_dir
 
 #: Bumped when the file's tables change; older files are rebuilt.
 NAME_INDEX_FORMAT = 1
@@ -76,7 +76,7 @@ def name_index_path(store: AtlasStore, directory: Path) -> Path:
     resolved = store.path.resolve()
     st = resolved.stat()
     state = _digest(st.st_size, st.st_mtime_ns, NAME_INDEX_FORMAT, _rules_digest())
-    return directory / f"names-{_digest(resolved)}-{state}.duckdb"
+    return directory / f"names-{store_family(resolved)}-{state}.duckdb"
 
 
 def _chunk_tables(records: pd.DataFrame, seq0: int) -> tuple[pd.DataFrame, ...]:

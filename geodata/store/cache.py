@@ -120,6 +120,24 @@ def compiled_store(paths: Sequence[Path | str], directory: Path | None = None) -
     return target
 
 
+def store_family(store: Path) -> str:
+    """The key of the cache files made from ``store`` (its query and name indexes).
+
+    A compiled store is named ``store-<sources>-<state>.parquet``: its indexes
+    take the sources digest, so when the store is rebuilt (a new state) the
+    new indexes share the old ones' key and :func:`remove_stale` deletes the
+    old ones. Any other store file: a digest of its path.
+
+    >>> store_family(Path("/cache/store-0123456789abcdef-fedcba9876543210.parquet"))
+    '0123456789abcdef'
+    """
+    kind, _, rest = store.stem.partition("-")
+    sources, _, state = rest.partition("-")
+    if f"{kind}-" == _PREFIX and len(sources) == len(state) == 16 and "-" not in state:
+        return sources
+    return _digest([str(store.resolve())])
+
+
 def remove_stale(target: Path) -> None:
     """Delete the cache files that ``target`` replaces: same prefix and first digest.
 

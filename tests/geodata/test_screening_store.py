@@ -189,3 +189,31 @@ def test_a_failed_build_leaves_no_file(stores, monkeypatch) -> None:
         name_index.build_name_index(store, target)
     assert not target.exists()
     assert not list(tmp.glob(".names-broken.duckdb.*"))
+
+
+def test_a_rebuilt_store_replaces_its_indexes_in_the_cache(tmp_path) -> None:
+    """Edited data gives a new compiled store; its query and name indexes replace
+    the old store's instead of piling up beside them."""
+    import os
+    import shutil
+
+    from geodata.store.cache import compiled_store
+
+    source = tmp_path / "sample.yaml"
+    shutil.copy(ROOT / "tests/data/sample.yaml", source)
+    cache = tmp_path / "cache"
+
+    def open_and_index() -> None:
+        store = open_store(compiled_store([source], cache), index_dir=cache)
+        ensure_name_index(store, cache)
+        store.close()
+
+    open_and_index()
+    first = sorted(p.name for p in cache.iterdir() if not p.name.startswith("."))
+    st = source.stat()
+    os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    open_and_index()
+    second = sorted(p.name for p in cache.iterdir() if not p.name.startswith("."))
+    kinds = sorted(name.split("-")[0] for name in second)
+    assert kinds == ["index", "names", "store"]
+    assert not set(first) & set(second)
